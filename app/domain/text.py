@@ -75,10 +75,12 @@ def canonicalize_paragraphs(paragraphs: list[str]) -> CanonicalText:
     for raw in paragraphs:
         if not isinstance(raw, str):
             raise TextError("every paragraph must be a string")
-        para = unicodedata.normalize("NFC", normalize_newlines(raw)).strip()
-        if para:
-            check_characters(para)
-            cleaned.append(para)
+        # A blank line inside a given paragraph would make the joined text ambiguous: split there.
+        for piece in _BLANK_LINE.split(unicodedata.normalize("NFC", normalize_newlines(raw))):
+            para = piece.strip()
+            if para:
+                check_characters(para)
+                cleaned.append(para)
     if not cleaned:
         raise TextError("the article has no text")
     spans: list[ParagraphSpan] = []

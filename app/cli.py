@@ -1,0 +1,215 @@
+"""Command-line interface (``flask …``): thin wrappers over the services, one commit each step."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.db import get_session
+from app.errors import DomainError
+from app.models import User
+
+db_group = AppGroup("db", help="Database schema (Alembic migrations).")
+users_group = AppGroup("users", help="User accounts and API tokens.")
+projects_group = AppGroup("projects", help="Projects and memberships.")
+IMPORT_BATCH = 500
+
+
+def system_actor() -> User:
+    """The operator at the command line: acts as a site admin, recorded as no user in the audit log."""
+    return User(username="(cli)", is_admin=True)
+
+
+def fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from app.migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@users_group.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["admin", "user"]), default="user", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(name: str, role: str, password_stdin: bool) -> None:
+    """Create a user (asks for the password unless --password-stdin)."""
+    from app.services.users import create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    session = get_session()
+    try:
+        create_user(session, name, password, is_admin=role == "admin")
+    except DomainError as exc:
+        fail(exc.message)
+    session.commit()
+    click.echo(f"created {role} {name}")
+
+
+@users_group.command("token")
+@click.argument("name")
+def users_token(name: str) -> None:
+    """Print a new API token for NAME (use it as Authorization: Bearer TOKEN)."""
+    from app.services.users import create_token, get_user_by_name
+
+    session = get_session()
+    try:
+        token = create_token(session, get_user_by_name(session, name))
+    except DomainError as exc:
+        fail(exc.message)
+    session.commit()
+    click.echo(token)
+
+
+def _access(slug: str):  # type: ignore[no-untyped-def]
+    from app.models import Project
+    from app.services.projects import ProjectAccess
+
+    project = get_session().scalar(sa.select(Project).where(Project.slug == slug))
+    if project is None:
+        fail(f"no project {slug!r}")
+    return ProjectAccess(project, system_actor(), "admin")
+
+
+@projects_group.command("create")
+@click.argument("slug")
+@click.option("--name", required=True)
+@click.option("--codebook", "codebook_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def projects_create(slug: str, name: str, codebook_file: Path | None) -> None:
+    """Create a project (with the default codebook, or the JSON one given)."""
+    from app.services.projects import create_project
+
+    codebook = None
+    if codebook_file:
+        try:
+            codebook = json.loads(codebook_file.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            fail(f"{codebook_file}: not valid JSON ({exc})")
+    session = get_session()
+    try:
+        create_project(session, system_actor(), slug, name, codebook)
+    except DomainError as exc:
+        fail(exc.message)
+    session.commit()
+    click.echo(f"created project {slug}")
+
+
+@projects_group.command("add-member")
+@click.argument("slug")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["curator", "annotator"]), required=True)
+def projects_add_member(slug: str, username: str, role: str) -> None:
+    """Make USERNAME a curator or annotator of the project SLUG."""
+    from app.services.projects import add_member
+    from app.services.users import get_user_by_name
+
+    session = get_session()
+    try:
+        add_member(session, _access(slug), get_user_by_name(session, username), role)
+    except DomainError as exc:
+        fail(exc.message)
+    session.commit()
+    click.echo(f"{username} is {role} of {slug}")
+
+
+@click.command("import")
+@click.argument("slug")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["auto", "txt", "html", "jsonl"]), default="auto", show_default=True)
+def import_command(slug: str, files: tuple[Path, ...], fmt: str) -> None:
+    """Import articles into SLUG; each document is whole or absent, the same text is skipped."""
+    from app.services.documents import import_documents
+    from app.services.importing import parse_file
+
+    session = get_session()
+    access = _access(slug)
+    created = duplicates = failed = 0
+    with click.progressbar(files, label="Importing", show_pos=True, file=sys.stderr) as bar:
+        for path in bar:
+            try:
+                inputs = parse_file(path.name, path.read_bytes(), fmt)
+            except DomainError as exc:
+                failed += 1
+                click.echo(f"\n{path}: {exc.message}", err=True)
+                continue
+            for offset in range(0, len(inputs), IMPORT_BATCH):
+                # Commit in batches: every document (with its paragraphs) is in exactly one
+                # transaction, so an interrupted import leaves whole documents or none.
+                results = import_documents(session, access, inputs[offset:offset + IMPORT_BATCH])
+                session.commit()
+                created += sum(r.status != "duplicate" for r in results)
+                duplicates += sum(r.status == "duplicate" for r in results)
+    click.echo(f"imported {created} document(s), skipped {duplicates} duplicate(s), {failed} file(s) failed")
+    if failed:
+        sys.exit(1)
+
+
+@click.command("export")
+@click.argument("slug")
+@click.option("--format", "fmt", required=True, help="csv, csv-raw, jsonl, …")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--annotator", default=None, help="Only this annotator's claims.")
+@click.option("--gold", is_flag=True, help="The gold layer instead of the annotators'.")
+def export_command(slug: str, fmt: str, output: Path, annotator: str | None, gold: bool) -> None:
+    """Export a project, streamed to a file, with a progress bar over its documents."""
+    from app.models import Document
+    from app.services.exports import export_chunks, parse_export_request
+
+    session = get_session()
+    access = _access(slug)
+    try:
+        request = parse_export_request(session, access, fmt, annotator, gold, None, base_url="http://localhost")
+    except DomainError as exc:
+        fail(exc.message)
+    total = session.scalar(sa.select(sa.func.count(Document.id)).where(Document.project_id == access.project.id)) or 0
+    partial = output.with_name(output.name + ".partial")
+    with click.progressbar(length=total, label="Exporting", show_pos=True, file=sys.stderr) as bar:
+        done = 0
+        with partial.open("wb") as handle:
+            for chunk in export_chunks(session, request):
+                handle.write(chunk)
+                now = request.counts.get("documents", 0)
+                bar.update(now - done)
+                done = now
+    partial.replace(output)  # a failed export never leaves a half file under the real name
+    click.echo(f"wrote {output}: {request.counts.get('documents', 0)} document(s), "
+               f"{request.counts.get('claims', 0)} claim(s)")
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Load the demo project, article, speakers and users (idempotent); print how to log in."""
+    from app.services.demo import load_demo
+
+    corpus = Path(current_app.config.get("DEMO_CORPUS") or Path(current_app.root_path).parent.parent / "shared" / "corpus")
+    session = get_session()
+    try:
+        result = load_demo(session, corpus, Path(current_app.instance_path))
+    except DomainError as exc:
+        fail(exc.message)
+    session.commit()
+    port = current_app.config.get("PORT") or 5000
+    click.echo(f"Demo project '{result.project.slug}' is ready: http://127.0.0.1:{port}/documents/{result.document_id}")
+    click.echo("Log in with one of these (stored in instance/demo-credentials.txt):")
+    for username, password in result.credentials.items():
+        click.echo(f"  {username:<11} {password}")
+
+
+def init_app(app: Flask) -> None:
+    for command in (db_group, users_group, projects_group, import_command, export_command, demo_command):
+        app.cli.add_command(command)

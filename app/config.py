@@ -1,0 +1,67 @@
+"""Configuration: defaults here, overrides from the environment, secrets never in code."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+# Keys shorter than this are refused in production (security.md §4 #45).
+MIN_SECRET_KEY_LENGTH = 32
+WEAK_SECRET_KEYS = {"dev", "secret", "changeme", "change-me", "development", "test"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message says what to set."""
+
+
+def default_config(instance_path: Path) -> dict[str, Any]:
+    return {
+        "DATABASE_URL": f"sqlite:///{instance_path / 'sourcemark.sqlite3'}",
+        "SQLITE_BUSY_TIMEOUT_MS": 5000,
+        "SOURCEMARK_ENV": "development",
+        "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        "MAX_FORM_PARTS": 1000,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "WTF_CSRF_CHECK_DEFAULT": False,  # checked in one before_request hook (app/security.py)
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "LOGIN_RATE_LIMIT": "10 per minute",
+        "DEMO_CORPUS": None,
+        "API_PAGE_SIZE": 100,
+    }
+
+
+def load_environment(config: dict[str, Any]) -> None:
+    """Override defaults from the environment (DATABASE_URL, SECRET_KEY, SOURCEMARK_*)."""
+    for key in ("DATABASE_URL", "SECRET_KEY", "SOURCEMARK_ENV", "DEMO_CORPUS"):
+        if os.environ.get(key):
+            config[key] = os.environ[key]
+
+
+def ensure_secret_key(config: dict[str, Any], instance_path: Path) -> None:
+    """Production refuses a missing or weak key; development keeps a generated one in instance/."""
+    key = config.get("SECRET_KEY")
+    if config.get("SOURCEMARK_ENV") == "production":
+        if not key or len(key) < MIN_SECRET_KEY_LENGTH or key.lower() in WEAK_SECRET_KEYS:
+            raise ConfigError(
+                "SOURCEMARK_ENV=production needs a strong SECRET_KEY (at least "
+                f"{MIN_SECRET_KEY_LENGTH} random characters), e.g. "
+                "SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return
+    if key:
+        return
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        config["SECRET_KEY"] = key_file.read_text().strip()
+        return
+    instance_path.mkdir(parents=True, exist_ok=True)
+    generated = secrets.token_urlsafe(48)
+    # Owner-only from the first byte: the peers' world-readable key file is the bug to avoid.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(generated)
+    config["SECRET_KEY"] = generated

@@ -1,0 +1,86 @@
+"""Plain SQLAlchemy 2.0: one engine per app, one session per request, committed once by the view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def make_engine(url: str, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
+    """Engine with SQLite set up for concurrent use: WAL, foreign keys, busy timeout."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False}, **kwargs
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # pysqlite opens transactions lazily and never for SELECT; let SQLAlchemy emit BEGIN
+            # so a write transaction takes its lock at once (IMMEDIATE) instead of failing later.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # A request that writes takes the write lock up front (IMMEDIATE): a deferred
+            # transaction that reads first and writes later fails at once with "database is
+            # locked" when another writer got in between, without waiting for busy_timeout.
+            immediate = conn.get_execution_options().get("sqlite_immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    app.extensions["sourcemark.engine"] = engine
+    app.extensions["sourcemark.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.extensions["sourcemark.write_sessionmaker"] = sessionmaker(
+        bind=engine.execution_options(sqlite_immediate=True), expire_on_commit=False
+    )
+    app.teardown_appcontext(close_session)
+
+
+def get_engine() -> Engine:
+    return current_app.extensions["sourcemark.engine"]  # type: ignore[no-any-return]
+
+
+def get_session() -> Session:
+    """The request's session, created on first use; teardown closes it (uncommitted work rolls back).
+
+    Requests that may write (POST, PUT, PATCH, DELETE) and CLI commands get a session whose
+    SQLite transactions begin IMMEDIATE; reads stay deferred so they never queue behind writers.
+    """
+    if "db_session" not in g:
+        writes = not has_request_context() or request.method not in ("GET", "HEAD", "OPTIONS")
+        key = "sourcemark.write_sessionmaker" if writes else "sourcemark.sessionmaker"
+        g.db_session = current_app.extensions[key]()
+    return g.db_session  # type: ignore[no-any-return]
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,66 @@
+"""Model -> JSON shapes of the API (SPEC §5). Models know nothing of these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.domain.codebook import CodebookView
+from app.models import Claim, Document, Speaker
+
+
+def iso(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def document_json(document: Document, paragraphs: list[Any], **extra: Any) -> dict[str, Any]:
+    text = document.text
+    body = {
+        "id": document.id, "title": document.title, "text": text, "text_hash": document.text_hash,
+        "paragraphs": [{"index": p.index, "start": p.start, "end": p.end, "text": text[p.start:p.end]}
+                       for p in paragraphs],
+        "source": document.source, "url": document.url, "author": document.author,
+        "published": document.published, "external_id": document.external_id, "meta": document.meta or {},
+        "revision": document.revision, "previous": document.previous_id, "created_at": iso(document.created_at),
+    }
+    body.update(extra)
+    return body
+
+
+def document_summary(document: Document, **extra: Any) -> dict[str, Any]:
+    body = {"id": document.id, "title": document.title, "text_hash": document.text_hash,
+            "source": document.source, "url": document.url, "published": document.published,
+            "external_id": document.external_id, "revision": document.revision}
+    body.update(extra)
+    return body
+
+
+def speaker_json(speaker: Speaker) -> dict[str, Any]:
+    return {"id": speaker.id, "name": speaker.name, "aliases": list(speaker.aliases or []), "type": speaker.type,
+            "role": speaker.role, "affiliation": speaker.affiliation, "side": speaker.side,
+            "country": speaker.country, "wikidata": speaker.wikidata, "notes": speaker.notes,
+            "merged_into": speaker.merged_into_id, "version": speaker.version}
+
+
+def _span(start: int | None, end: int | None, text: str | None) -> dict[str, Any] | None:
+    return None if start is None else {"start": start, "end": end, "text": text}
+
+
+def claim_json(claim: Claim, codebook: CodebookView) -> dict[str, Any]:
+    return {
+        "id": claim.id, "version": claim.version, "codebook_version": claim.codebook_version,
+        "document": claim.document_id, "annotator": claim.annotator.username, "layer": claim.layer,
+        "content": [{"start": s.start, "end": s.end, "text": s.text, "paragraph": s.paragraph}
+                    for s in claim.segments],
+        "source_span": _span(claim.source_start, claim.source_end, claim.source_text),
+        "cue_span": _span(claim.cue_start, claim.cue_end, claim.cue_text),
+        "speaker": None if claim.speaker is None else
+        {"id": claim.speaker.id, "name": claim.speaker.name, "side": claim.speaker.side},
+        "attribution": claim.attribution, "source_specificity": claim.source_specificity,
+        "speaker_resolution": claim.speaker_resolution, "cue_valence": claim.cue_valence,
+        "stances": [{"target": s.target, "value": s.value} for s in claim.stances],
+        "authorial_stance": claim.authorial_stance, "claim_type": claim.claim_type,
+        "claim_type_ff": codebook.claim_type_ff(claim.claim_type),
+        "check_worthiness": claim.check_worthiness, "verification": claim.verification, "note": claim.note,
+        "verifiable": codebook.verifiable(claim.claim_type), "origin": claim.origin, "anchor": claim.anchor,
+        "created_at": iso(claim.created_at), "updated_at": iso(claim.updated_at),
+    }

@@ -1,0 +1,118 @@
+"""Authentication (sessions and bearer tokens), CSRF, rate limits and security headers."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, g, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from app.db import get_session
+from app.models import User
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+class SessionUser(UserMixin):
+    """Flask-Login's view of a user. The id carries the session generation, so bumping the
+    generation (logout everywhere, password change) invalidates every older cookie."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    def get_id(self) -> str:
+        return f"{self.user.id}:{self.user.session_generation}"
+
+
+def acting_user() -> User | None:
+    """The User of this request: bearer token (API) or session, else None."""
+    if "api_user" in g:
+        return g.api_user  # type: ignore[no-any-return]
+    if current_user.is_authenticated:
+        return current_user.user  # type: ignore[no-any-return]
+    return None
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only same-origin relative paths are followed after login (security.md §4 #44)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.anonymous_user = AnonymousUserMixin
+    # Flask-Login's "strong" protection deletes the session when the client's IP or agent changes.
+    login_manager.session_protection = "basic"
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+
+    @login_manager.user_loader
+    def _load(user_key: str) -> SessionUser | None:
+        try:
+            user_id, generation = (int(part) for part in user_key.split(":"))
+        except ValueError:
+            return None
+        user = get_session().get(User, user_id)
+        if user is None or not user.is_active or user.session_generation != generation:
+            return None
+        return SessionUser(user)
+
+    @app.before_request
+    def _authenticate_and_check_csrf() -> None:
+        header = request.headers.get("Authorization", "")
+        if request.path.startswith("/api/") and header.lower().startswith("bearer "):
+            # A bearer token is no ambient credential (a browser never attaches it on its own),
+            # so token requests need no CSRF token; session requests always do.
+            from app.services.users import user_for_token
+
+            user = user_for_token(get_session(), header[7:].strip())
+            if user is not None:
+                g.api_user = user
+            else:
+                g.api_token_invalid = True
+            return
+        if request.method in UNSAFE_METHODS:
+            csrf.protect()
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        nonce = g.get("csp_nonce", "")
+        script_src = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            f"default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if acting_user() is not None or request.path.startswith("/api/"):
+            response.headers["Cache-Control"] = "no-store"
+            response.vary.add("Cookie")
+        return response
+
+    @app.context_processor
+    def _template_globals() -> dict[str, Any]:
+        return {"acting_user": acting_user(), "csp_nonce": csp_nonce}
+
+
+def csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce  # type: ignore[no-any-return]

@@ -1,0 +1,333 @@
+"""Claims: create, update (optimistic locking), soft delete, list — every write audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from app.domain.codebook import CodebookView
+from app.domain.spans import Span, SpanError, check_segments, check_span
+from app.errors import Conflict, DomainError, Forbidden, NotFound
+from app.models import Claim, ClaimSegment, ClaimStance, Document, Project, User
+from app.sanitize import safe_url
+from app.services import audit
+from app.services.documents import paragraph_spans
+from app.services.projects import ProjectAccess, access_project, current_codebook
+from app.services.speakers import resolve_speaker
+
+# Optional single-code fields and the codebook field that lists their codes.
+CODED_FIELDS = {
+    "source_specificity": "source_specificity",
+    "speaker_resolution": "speaker_resolution",
+    "cue_valence": "cue_valence",
+    "authorial_stance": "authorial_stance",
+    "claim_type": "claim_type",
+    "check_worthiness": "check_worthiness",
+}
+MAX_NOTE = 10_000
+EDITABLE = ("content", "source_span", "cue_span", "speaker", "attribution", "stances", "verification", "note",
+            *CODED_FIELDS)
+
+
+@dataclass
+class DocumentContext:
+    """What a write needs to know about its document, loaded once."""
+
+    document: Document
+    access: ProjectAccess
+    codebook: CodebookView
+
+    @property
+    def project(self) -> Project:
+        return self.access.project
+
+
+def load_document_context(session: Session, user: User, document_id: int) -> DocumentContext:
+    document = session.get(Document, document_id)
+    if document is None:
+        raise NotFound("no such document")
+    access = access_project(session, user, session.get(Project, document.project_id))
+    return DocumentContext(document, access, current_codebook(session, document.project_id))
+
+
+def _code(codebook: CodebookView, field: str, value: Any, codebook_field: str, old: Any = None) -> str | None:
+    if value is None or value == "":
+        return None
+    if value == old:
+        return value  # unchanged values stay valid even if their code was retired since
+    if not isinstance(value, str) or value not in codebook.active_codes(codebook_field):
+        allowed = ", ".join(codebook.active_codes(codebook_field))
+        raise DomainError(f"{field} must be one of: {allowed}", field)
+    return value
+
+
+def _optional_span(ctx: DocumentContext, paragraphs: list[Any], value: Any, field: str) -> Span | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise DomainError(f"{field} is an object {{start, end, text?}}", field)
+    try:
+        return check_span(ctx.document.text, paragraphs, value.get("start"), value.get("end"), value.get("text"), field)
+    except SpanError as exc:
+        raise DomainError(str(exc), exc.field) from exc
+
+
+def _stances(codebook: CodebookView, value: Any, old: dict[str, str]) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, list):
+        raise DomainError("stances is a list of {target, value}", "stances")
+    result: dict[str, str] = {}
+    for position, item in enumerate(value):
+        where = f"stances[{position}]"
+        if not isinstance(item, dict):
+            raise DomainError("each stance is an object {target, value}", where)
+        target, stance = item.get("target"), item.get("value")
+        if not isinstance(target, str) or (target not in codebook.active_codes("targets") and target not in old):
+            raise DomainError(f"unknown target; the codebook's targets are: "
+                              f"{', '.join(codebook.active_codes('targets'))}", f"{where}.target")
+        if target in result:
+            raise DomainError(f"target {target} appears twice", f"{where}.target")
+        if stance != old.get(target):
+            _code(codebook, f"{where}.value", stance, "stance")
+        if not isinstance(stance, str) or not stance:
+            raise DomainError("value is required", f"{where}.value")
+        result[target] = stance
+    return result
+
+
+def _verification(codebook: CodebookView, value: Any, checker: User) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise DomainError("verification is an object", "verification")
+    status = _code(codebook, "verification.status", value.get("status") or "unverified", "verification_status")
+    rating = value.get("rating_text")
+    if rating is not None and (not isinstance(rating, str) or len(rating) > 500):
+        raise DomainError("rating_text is text of at most 500 characters", "verification.rating_text")
+    evidence_in = value.get("evidence") or []
+    if not isinstance(evidence_in, list) or len(evidence_in) > 50:
+        raise DomainError("evidence is a list of at most 50 {url, title, accessed_at, note}", "verification.evidence")
+    evidence = []
+    for position, item in enumerate(evidence_in):
+        where = f"verification.evidence[{position}]"
+        if isinstance(item, str):
+            item = {"url": item}
+        if not isinstance(item, dict) or not isinstance(item.get("url"), str) or not safe_url(item["url"]):
+            raise DomainError("each piece of evidence needs an http(s) url", f"{where}.url")
+        clean = {"url": item["url"].strip()}
+        for key in ("title", "accessed_at", "note"):
+            if item.get(key) is not None:
+                if not isinstance(item[key], str) or len(item[key]) > 2000:
+                    raise DomainError(f"{key} is text of at most 2000 characters", f"{where}.{key}")
+                clean[key] = item[key]
+        evidence.append(clean)
+    return {
+        "status": status, "rating_text": rating, "evidence": evidence,
+        "checked_by": value.get("checked_by") if isinstance(value.get("checked_by"), str) else checker.username,
+        "checked_at": value.get("checked_at") if isinstance(value.get("checked_at"), str)
+        else datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _note(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > MAX_NOTE:
+        raise DomainError(f"note is text of at most {MAX_NOTE} characters", "note")
+    if "\x00" in value:
+        raise DomainError("note contains a NUL character", "note")
+    return value
+
+
+def _apply(session: Session, ctx: DocumentContext, claim: Claim, payload: dict[str, Any], creating: bool) -> None:
+    """Check every given field against the document and codebook, then set it on the claim."""
+    codebook = ctx.codebook
+    paragraphs = paragraph_spans(session, ctx.document.id)
+    if creating or "content" in payload:
+        try:
+            segments = check_segments(ctx.document.text, paragraphs, payload.get("content"))
+        except SpanError as exc:
+            raise DomainError(str(exc), exc.field) from exc
+        claim.segments = [ClaimSegment(ordinal=i, start=s.start, end=s.end, text=s.text, paragraph=s.paragraph)
+                          for i, s in enumerate(segments)]
+    for name in ("source", "cue"):
+        key = f"{name}_span"
+        if creating or key in payload:
+            span = _optional_span(ctx, paragraphs, payload.get(key), key)
+            setattr(claim, f"{name}_start", span.start if span else None)
+            setattr(claim, f"{name}_end", span.end if span else None)
+            setattr(claim, f"{name}_text", span.text if span else None)
+    if creating or "attribution" in payload:
+        attribution = _code(codebook, "attribution", payload.get("attribution"), "attribution",
+                            None if creating else claim.attribution)
+        if attribution is None:
+            raise DomainError("attribution is required", "attribution")
+        claim.attribution = attribution
+    for field, codebook_field in CODED_FIELDS.items():
+        if creating or field in payload:
+            setattr(claim, field, _code(codebook, field, payload.get(field), codebook_field,
+                                        None if creating else getattr(claim, field)))
+    if creating or "speaker" in payload:
+        reference = payload.get("speaker")
+        if isinstance(reference, dict):
+            reference = reference.get("id")
+        claim.speaker_id = None if reference in (None, "") else resolve_speaker(
+            session, ctx.project.id, reference).id
+    if creating or "stances" in payload:
+        old = {} if creating else {s.target: s.value for s in claim.stances}
+        stances = _stances(codebook, payload.get("stances"), old)
+        if creating:
+            claim.stances = [ClaimStance(target=t, value=v) for t, v in sorted(stances.items())]
+        else:
+            by_target = {s.target: s for s in claim.stances}
+            claim.stances = [by_target[t] if t in by_target and by_target[t].value == v
+                             else ClaimStance(target=t, value=v) for t, v in sorted(stances.items())]
+    if creating or "verification" in payload:
+        claim.verification = _verification(codebook, payload.get("verification"), ctx.access.user)
+    if creating or "note" in payload:
+        claim.note = _note(payload.get("note"))
+
+
+def claim_snapshot(claim: Claim) -> dict[str, Any]:
+    """The claim as the audit log keeps it (enough to restore it)."""
+    return {
+        "content": [{"start": s.start, "end": s.end, "text": s.text} for s in claim.segments],
+        "source_span": None if claim.source_start is None else
+        {"start": claim.source_start, "end": claim.source_end, "text": claim.source_text},
+        "cue_span": None if claim.cue_start is None else
+        {"start": claim.cue_start, "end": claim.cue_end, "text": claim.cue_text},
+        "speaker": claim.speaker_id, "attribution": claim.attribution,
+        **{field: getattr(claim, field) for field in CODED_FIELDS},
+        "stances": [{"target": s.target, "value": s.value} for s in claim.stances],
+        "verification": claim.verification, "note": claim.note, "layer": claim.layer,
+        "version": claim.version, "deleted": claim.deleted_at is not None,
+    }
+
+
+def create_claim(session: Session, user: User, document_id: int, payload: Any) -> tuple[Claim, bool]:
+    """A new claim of ``user`` on the document; (claim, created). A retried create with the same
+    ``client_id`` returns the first claim instead of storing a second one."""
+    if not isinstance(payload, dict):
+        raise DomainError("the claim is a JSON object", "body")
+    ctx = load_document_context(session, user, document_id)
+    layer = payload.get("layer") or "annotator"
+    if layer not in ("annotator", "gold"):
+        raise DomainError("layer is annotator or gold", "layer")
+    if layer == "gold" and not ctx.access.is_curator:
+        raise Forbidden("only curators write the gold layer", "layer")
+    client_id = payload.get("client_id")
+    if client_id is not None:
+        if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
+            raise DomainError("client_id is a string of 1-64 characters", "client_id")
+        earlier = session.scalar(sa.select(Claim).where(Claim.annotator_id == user.id, Claim.client_id == client_id))
+        if earlier is not None:
+            if earlier.document_id != document_id:
+                raise Conflict("client_id was used for another document", "client_id")
+            return load_claims(session, [earlier.id])[0], False
+    claim = Claim(project_id=ctx.project.id, document_id=document_id, annotator_id=user.id, layer=layer,
+                  codebook_version=ctx.codebook.version, client_id=client_id,
+                  origin=payload.get("origin") if payload.get("origin") in ("manual", "suggestion") else "manual")
+    _apply(session, ctx, claim, payload, creating=True)
+    session.add(claim)
+    session.flush()
+    audit.record(session, user, "create", "claim", claim.id, ctx.project.id, after=claim_snapshot(claim))
+    return claim, True
+
+
+def _editable_claim(session: Session, user: User, claim_id: int) -> tuple[Claim, DocumentContext]:
+    claim = session.scalar(sa.select(Claim).where(Claim.id == claim_id).options(
+        selectinload(Claim.segments), selectinload(Claim.stances)))
+    if claim is None or claim.deleted_at is not None:
+        raise NotFound("no such claim")
+    ctx = load_document_context(session, user, claim.document_id)
+    if claim.annotator_id != user.id and not (claim.layer == "gold" and ctx.access.is_curator):
+        # Other annotators' rows are never changed, not even by curators (adjudication writes gold).
+        if ctx.access.is_curator or not ctx.project.blind:
+            raise Forbidden("this claim belongs to another annotator")
+        raise NotFound("no such claim")
+    return claim, ctx
+
+
+def update_claim(session: Session, user: User, claim_id: int, payload: Any) -> Claim:
+    """Apply changed fields; ``version`` must be the one the client last saw, or 409."""
+    if not isinstance(payload, dict):
+        raise DomainError("the changes are a JSON object", "body")
+    claim, ctx = _editable_claim(session, user, claim_id)
+    version = payload.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise DomainError("version (the version you last saw) is required", "version")
+    if version != claim.version:
+        raise Conflict(f"this claim was changed since version {version}; the current version is {claim.version}",
+                       "version", current=claim.version)
+    before = claim_snapshot(claim)
+    _apply(session, ctx, claim, {k: v for k, v in payload.items() if k in EDITABLE}, creating=False)
+    claim.codebook_version = ctx.codebook.version
+    claim.updated_at = datetime.now(UTC)  # bumps the version even if only child rows changed
+    session.flush()
+    audit.record(session, user, "update", "claim", claim.id, ctx.project.id, before=before, after=claim_snapshot(claim))
+    return claim
+
+
+def delete_claim(session: Session, user: User, claim_id: int, version: int | None = None) -> None:
+    """Soft delete: the row stays (and the audit log keeps its last state)."""
+    claim, ctx = _editable_claim(session, user, claim_id)
+    if version is not None and version != claim.version:
+        raise Conflict(f"this claim was changed since version {version}", "version", current=claim.version)
+    before = claim_snapshot(claim)
+    claim.deleted_at = datetime.now(UTC)
+    session.flush()
+    audit.record(session, user, "delete", "claim", claim.id, ctx.project.id, before=before)
+
+
+def _claim_loading() -> list[Any]:
+    return [selectinload(Claim.segments), selectinload(Claim.stances), selectinload(Claim.speaker),
+            selectinload(Claim.annotator)]
+
+
+def load_claims(session: Session, claim_ids: list[int]) -> list[Claim]:
+    claims = session.scalars(sa.select(Claim).where(Claim.id.in_(claim_ids)).options(*_claim_loading())).all()
+    order = {claim_id: i for i, claim_id in enumerate(claim_ids)}
+    return sorted(claims, key=lambda c: order[c.id])
+
+
+def get_claim(session: Session, user: User, claim_id: int) -> Claim:
+    claim = session.scalar(sa.select(Claim).where(Claim.id == claim_id).options(*_claim_loading()))
+    if claim is None or claim.deleted_at is not None:
+        raise NotFound("no such claim")
+    ctx = load_document_context(session, user, claim.document_id)
+    if claim.annotator_id != user.id and not ctx.access.is_curator and (claim.layer == "gold" or ctx.project.blind):
+        raise NotFound("no such claim")
+    return claim
+
+
+def visible_layer(session: Session, access: ProjectAccess, annotator: str | None, layer: str | None) -> tuple[str, int | None]:
+    """Which rows the caller may read: their own, or (curators, or anyone when not blind) another's/gold."""
+    if layer not in (None, "", "annotator", "gold"):
+        raise DomainError("layer is annotator or gold", "layer")
+    if layer == "gold":
+        if not access.is_curator:
+            raise Forbidden("only curators read the gold layer", "layer")
+        return "gold", None
+    if annotator and annotator != access.user.username:
+        if not access.is_curator and access.project.blind:
+            raise Forbidden("annotators see only their own claims in a blind project", "annotator")
+        other = session.scalar(sa.select(User).where(User.username == annotator))
+        if other is None:
+            raise DomainError(f"no annotator named {annotator!r}", "annotator")
+        return "annotator", other.id
+    return "annotator", access.user.id
+
+
+def list_claims(session: Session, document_id: int, layer: str, annotator_id: int | None) -> list[Claim]:
+    """Live claims of one layer of a document, with everything a page shows, in constant queries."""
+    stmt = sa.select(Claim).where(Claim.document_id == document_id, Claim.layer == layer,
+                                  Claim.deleted_at.is_(None))
+    if annotator_id is not None:
+        stmt = stmt.where(Claim.annotator_id == annotator_id)
+    claims = session.scalars(stmt.options(*_claim_loading())).all()
+    return sorted(claims, key=lambda c: (c.segments[0].start if c.segments else 0, c.id))

@@ -1,0 +1,189 @@
+"""Projects, memberships, codebook versions, and the one access rule for everything in a project."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.domain.codebook import CodebookError, CodebookView, default_codebook, validate_codebook
+from app.errors import Conflict, DomainError, Forbidden, NotFound
+from app.models import ArticleLabel, BiasMarker, Claim, ClaimStance, Codebook, Membership, Project, Speaker, User
+from app.models.project import ROLES
+from app.services import audit
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class ProjectAccess:
+    """What the acting user may do in a project: ``role`` is admin, curator or annotator."""
+
+    project: Project
+    user: User
+    role: str
+
+    @property
+    def is_curator(self) -> bool:
+        return self.role in ("admin", "curator")
+
+
+def membership_role(session: Session, user: User, project_id: int) -> str | None:
+    if user.is_admin:
+        return "admin"
+    return session.scalar(
+        sa.select(Membership.role).where(Membership.project_id == project_id, Membership.user_id == user.id)
+    )
+
+
+def access_project(session: Session, user: User, project: Project | None) -> ProjectAccess:
+    """Access to a project, or NotFound: a non-member learns nothing, not even that it exists."""
+    if project is None:
+        raise NotFound("no such project")
+    role = membership_role(session, user, project.id)
+    if role is None:
+        raise NotFound("no such project")
+    return ProjectAccess(project, user, role)
+
+
+def get_project_access(session: Session, user: User, slug: str) -> ProjectAccess:
+    project = session.scalar(sa.select(Project).where(Project.slug == slug))
+    return access_project(session, user, project)
+
+
+def require_curator(access: ProjectAccess) -> None:
+    if not access.is_curator:
+        raise Forbidden("only the project's curators can do this")
+
+
+def list_projects(session: Session, user: User) -> list[tuple[Project, str]]:
+    if user.is_admin:
+        return [(p, "admin") for p in session.scalars(sa.select(Project).order_by(Project.name))]
+    rows = session.execute(
+        sa.select(Project, Membership.role)
+        .join(Membership, Membership.project_id == Project.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Project.name)
+    )
+    return [(project, role) for project, role in rows]
+
+
+def create_project(session: Session, actor: User, slug: str, name: str,
+                   codebook: dict[str, Any] | None = None) -> Project:
+    if not actor.is_admin:
+        raise Forbidden("only site administrators create projects")
+    slug = (slug or "").strip()
+    if not isinstance(slug, str) or not SLUG.match(slug):
+        raise DomainError("the slug is 1-64 lower-case letters, digits or hyphens", "slug")
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if not name or len(name) > 200:
+        raise DomainError("the name is 1-200 characters", "name")
+    try:
+        cleaned = validate_codebook(codebook if codebook is not None else default_codebook())
+    except CodebookError as exc:
+        raise DomainError(str(exc), exc.field or "codebook") from exc
+    if session.scalar(sa.select(Project.id).where(Project.slug == slug)) is not None:
+        raise Conflict(f"a project with the slug {slug!r} exists", "slug")
+    project = Project(slug=slug, name=name)
+    session.add(project)
+    session.flush()
+    session.add(Codebook(project_id=project.id, version=1, data=cleaned, created_by_id=actor.id))
+    audit.record(session, actor, "create", "project", project.id, project.id, after={"slug": slug, "name": name})
+    return project
+
+
+def add_member(session: Session, access: ProjectAccess, user: User, role: str) -> Membership:
+    require_curator(access)
+    if role not in ROLES:
+        raise DomainError("role must be curator or annotator", "role")
+    membership = session.scalar(
+        sa.select(Membership).where(Membership.project_id == access.project.id, Membership.user_id == user.id)
+    )
+    before = {"role": membership.role} if membership else None
+    if membership is None:
+        membership = Membership(project_id=access.project.id, user_id=user.id, role=role)
+        session.add(membership)
+    else:
+        membership.role = role
+    session.flush()
+    audit.record(session, access.user, "member", "membership", membership.id, access.project.id,
+                 before=before, after={"user": user.username, "role": role})
+    return membership
+
+
+def list_members(session: Session, project_id: int) -> list[Membership]:
+    return list(session.scalars(
+        sa.select(Membership).where(Membership.project_id == project_id).order_by(Membership.role)
+    ))
+
+
+def current_codebook(session: Session, project_id: int) -> CodebookView:
+    row = session.scalar(
+        sa.select(Codebook).where(Codebook.project_id == project_id).order_by(Codebook.version.desc()).limit(1)
+    )
+    if row is None:
+        raise NotFound("the project has no codebook")
+    return CodebookView(row.version, row.data)
+
+
+def _codes_in_use(session: Session, project_id: int, field: str, codes: set[str]) -> set[str]:
+    """Which of ``codes`` live annotations of the project still use for ``field``."""
+    if not codes:
+        return set()
+    columns: dict[str, Any] = {
+        "attribution": Claim.attribution, "source_specificity": Claim.source_specificity,
+        "speaker_resolution": Claim.speaker_resolution, "cue_valence": Claim.cue_valence,
+        "authorial_stance": Claim.authorial_stance, "claim_type": Claim.claim_type,
+        "check_worthiness": Claim.check_worthiness,
+    }
+    if field in columns:
+        column = columns[field]
+        stmt = sa.select(column).where(Claim.project_id == project_id, Claim.deleted_at.is_(None),
+                                       column.in_(codes))
+    elif field in ("targets", "stance"):
+        column = ClaimStance.target if field == "targets" else ClaimStance.value
+        stmt = (sa.select(column).join(Claim, Claim.id == ClaimStance.claim_id)
+                .where(Claim.project_id == project_id, Claim.deleted_at.is_(None), column.in_(codes)))
+    elif field in ("bias_type", "polarity"):
+        column = getattr(BiasMarker, field)
+        stmt = sa.select(column).where(BiasMarker.project_id == project_id, BiasMarker.deleted_at.is_(None),
+                                       column.in_(codes))
+    elif field in ("genre", "ownership", "frame"):
+        column = getattr(ArticleLabel, field)
+        stmt = sa.select(column).where(ArticleLabel.project_id == project_id, column.in_(codes))
+    elif field == "sides":
+        stmt = sa.select(Speaker.side).where(Speaker.project_id == project_id, Speaker.side.in_(codes))
+    elif field == "entity_type":
+        stmt = sa.select(Speaker.type).where(Speaker.project_id == project_id, Speaker.type.in_(codes))
+    else:
+        return set()
+    return {value for value in session.scalars(stmt.distinct())}
+
+
+def save_codebook(session: Session, access: ProjectAccess, data: Any) -> CodebookView:
+    """Store a new codebook version; removing a code in use is refused (retire it instead)."""
+    require_curator(access)
+    try:
+        cleaned = validate_codebook(data)
+    except CodebookError as exc:
+        raise DomainError(str(exc), exc.field or "codebook") from exc
+    current = current_codebook(session, access.project.id)
+    groups = ["targets", "sides", *current.data.get("fields", {}).keys()]
+    for group in groups:
+        old = set(current.all_codes(group))
+        new_entries = cleaned[group] if group in ("targets", "sides") else cleaned["fields"].get(group, [])
+        removed = old - {entry["code"] for entry in new_entries}
+        in_use = _codes_in_use(session, access.project.id, group, removed)
+        if in_use:
+            codes = ", ".join(sorted(in_use))
+            raise Conflict(f"{group}: {codes} used by annotations; retire the code instead of removing it",
+                           group if group in ("targets", "sides") else f"fields.{group}")
+    version = current.version + 1
+    session.add(Codebook(project_id=access.project.id, version=version, data=cleaned,
+                         created_by_id=access.user.id))
+    audit.record(session, access.user, "update", "codebook", None, access.project.id,
+                 before={"version": current.version}, after={"version": version})
+    return CodebookView(version, cleaned)

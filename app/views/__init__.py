@@ -1,0 +1,12 @@
+"""Blueprint registration: HTML pages and the JSON API never share a blueprint."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.views import admin, annotate, api, auth, projects
+
+    for module in (auth, projects, annotate, admin, api):
+        app.register_blueprint(module.bp)

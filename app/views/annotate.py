@@ -1,0 +1,95 @@
+"""The annotation page (/documents/<id>) and its no-JavaScript claim form."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from app.domain.highlight import Mark, paragraph_pieces
+from app.errors import DomainError
+from app.forms import ClaimForm
+from app.presenters import claim_json
+from app.security import acting_user
+from app.services import claims as claim_service
+from app.services import projects as project_service
+from app.services import speakers as speaker_service
+from app.services.documents import paragraph_spans
+from app.views.common import session
+
+bp = Blueprint("annotate", __name__)
+
+
+def _page(document_id: int, form: ClaimForm | None = None, status: int = 200) -> tuple[str, int]:
+    user = acting_user()
+    assert user is not None
+    ctx = claim_service.load_document_context(session(), user, document_id)
+    layer, annotator_id = claim_service.visible_layer(session(), ctx.access, request.args.get("annotator"),
+                                                      request.args.get("layer"))
+    claims = claim_service.list_claims(session(), document_id, layer, annotator_id)
+    paragraphs = paragraph_spans(session(), document_id)
+    marks = [Mark(s.start, s.end, c.id, "content") for c in claims for s in c.segments]
+    marks += [Mark(c.source_start, c.source_end or 0, c.id, "source") for c in claims if c.source_start is not None]
+    marks += [Mark(c.cue_start, c.cue_end or 0, c.id, "cue") for c in claims if c.cue_start is not None]
+    pieces = paragraph_pieces(ctx.document.text, paragraphs, marks)
+    if form is None:
+        form = ClaimForm()
+    form.set_choices(ctx.codebook)
+    own = annotator_id == user.id and layer == "annotator"
+    members = project_service.list_members(session(), ctx.project.id) if ctx.access.is_curator else []
+    return render_template(
+        "annotate/document.html", document=ctx.document, access=ctx.access, codebook=ctx.codebook,
+        paragraphs=list(zip(paragraphs, pieces, strict=True)), claims=claims,
+        claims_json=[claim_json(c, ctx.codebook) for c in claims], form=form, editable=own or
+        (layer == "gold" and ctx.access.is_curator), layer=layer, viewing=request.args.get("annotator") or None,
+        speakers=speaker_service.list_speakers(session(), ctx.project.id), members=members,
+    ), status
+
+
+@bp.get("/documents/<int:document_id>")
+@login_required
+def document(document_id: int) -> tuple[str, int]:
+    return _page(document_id)
+
+
+@bp.post("/documents/<int:document_id>/claims")
+@login_required
+def save_claim(document_id: int) -> Response | tuple[str, int]:
+    """The form path (no JavaScript): the same service and checks as POST /api/v1/.../claims."""
+    user = acting_user()
+    assert user is not None
+    ctx = claim_service.load_document_context(session(), user, document_id)
+    form = ClaimForm()
+    form.set_choices(ctx.codebook)
+    if not form.validate_on_submit():
+        return _page(document_id, form, 422)
+    stances = {target: request.form.get(f"stance_{target}", "") for target, _label in form.targets}
+    payload = form.payload(stances)
+    try:
+        if form.claim_id.data:
+            payload["version"] = int(form.version.data or 0)
+            claim = claim_service.update_claim(session(), user, int(form.claim_id.data), payload)
+        else:
+            claim, _ = claim_service.create_claim(session(), user, document_id, payload)
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        field_name = (exc.field or "content").split("[")[0].split(".")[0]
+        field = getattr(form, field_name, None)
+        (field if field is not None and hasattr(field, "errors") else form.content).errors = [exc.message]
+        return _page(document_id, form, exc.status)
+    session().commit()
+    flash("Claim saved.")
+    return redirect(url_for("annotate.document", document_id=document_id, _anchor=f"c{claim.id}"))
+
+
+@bp.post("/claims/<int:claim_id>/delete")
+@login_required
+def delete_claim(claim_id: int) -> Response:
+    user = acting_user()
+    assert user is not None
+    claim = claim_service.get_claim(session(), user, claim_id)
+    claim_service.delete_claim(session(), user, claim_id)
+    session().commit()
+    flash("Claim deleted (it stays in the audit log).")
+    return redirect(url_for("annotate.document", document_id=claim.document_id))

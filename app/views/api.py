@@ -1,0 +1,218 @@
+"""The JSON API, /api/v1 (SPEC §5). Each view: parse, call one service, commit, present.
+
+Authorization happens in the services (``get_project_access`` / ``load_document_context``):
+a caller who is not a member gets the same 404 as for an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from app.errors import DomainError
+from app.presenters import claim_json, document_json, document_summary, speaker_json
+from app.services import claims as claim_service
+from app.services import documents as document_service
+from app.services import exports as export_service
+from app.services import projects as project_service
+from app.services import speakers as speaker_service
+from app.services.users import get_user_by_name
+from app.views.common import api_user, json_body, session, streamed_download
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_BATCH = 10_000
+
+
+def created(body: Any, status: int = 201) -> tuple[Response, int]:
+    return jsonify(body), status
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise DomainError(f"{name} must be a whole number from {low} to {high}", name)
+    return int(raw)
+
+
+@bp.get("/projects")
+def list_projects() -> Response:
+    rows = project_service.list_projects(session(), api_user())
+    return jsonify([{"slug": p.slug, "name": p.name, "role": role} for p, role in rows])
+
+
+@bp.post("/projects")
+def create_project() -> tuple[Response, int]:
+    body = json_body()
+    if not isinstance(body, dict):
+        raise DomainError("the body is an object {slug, name}", "body")
+    project = project_service.create_project(session(), api_user(), body.get("slug"), body.get("name"),
+                                             body.get("codebook"))
+    session().commit()
+    return created({"slug": project.slug, "name": project.name, "role": "admin"})
+
+
+@bp.post("/projects/<slug>/members")
+def add_member(slug: str) -> tuple[Response, int]:
+    access = project_service.get_project_access(session(), api_user(), slug)
+    body = json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("user"), str):
+        raise DomainError("user (a user name) is required", "user")
+    project_service.require_curator(access)
+    user = get_user_by_name(session(), body["user"])
+    membership = project_service.add_member(session(), access, user, body.get("role"))
+    session().commit()
+    return created({"user": user.username, "role": membership.role})
+
+
+@bp.get("/projects/<slug>/codebook")
+def get_codebook(slug: str) -> Response:
+    access = project_service.get_project_access(session(), api_user(), slug)
+    return jsonify(project_service.current_codebook(session(), access.project.id).as_api())
+
+
+@bp.put("/projects/<slug>/codebook")
+def put_codebook(slug: str) -> Response:
+    access = project_service.get_project_access(session(), api_user(), slug)
+    codebook = project_service.save_codebook(session(), access, json_body())
+    session().commit()
+    return jsonify(codebook.as_api())
+
+
+@bp.get("/projects/<slug>/speakers")
+def list_speakers(slug: str) -> Response:
+    access = project_service.get_project_access(session(), api_user(), slug)
+    return jsonify([speaker_json(s) for s in speaker_service.list_speakers(session(), access.project.id)])
+
+
+@bp.post("/projects/<slug>/speakers")
+def create_speaker(slug: str) -> tuple[Response, int]:
+    access = project_service.get_project_access(session(), api_user(), slug)
+    speaker = speaker_service.create_speaker(session(), access, json_body())
+    session().commit()
+    return created(speaker_json(speaker))
+
+
+@bp.patch("/projects/<slug>/speakers/<int:speaker_id>")
+def update_speaker(slug: str, speaker_id: int) -> Response:
+    access = project_service.get_project_access(session(), api_user(), slug)
+    speaker = speaker_service.update_speaker(session(), access, speaker_id, json_body())
+    session().commit()
+    return jsonify(speaker_json(speaker))
+
+
+@bp.post("/projects/<slug>/speakers/merge")
+def merge_speakers(slug: str) -> Response:
+    access = project_service.get_project_access(session(), api_user(), slug)
+    project_service.require_curator(access)
+    body = json_body()
+    if not isinstance(body, dict):
+        raise DomainError("the body is an object {source, target}", "body")
+    ids = []
+    for key in ("source", "target"):
+        if isinstance(body.get(key), bool) or not isinstance(body.get(key), int):
+            raise DomainError(f"{key} is a speaker id", key)
+        ids.append(body[key])
+    speaker = speaker_service.merge_speakers(session(), access, ids[0], ids[1])
+    session().commit()
+    return jsonify(speaker_json(speaker))
+
+
+@bp.post("/projects/<slug>/documents")
+def import_documents(slug: str) -> tuple[Response, int]:
+    access = project_service.get_project_access(session(), api_user(), slug)
+    body = json_body()
+    if isinstance(body, dict) and "documents" in body:
+        items = body["documents"]
+        if not isinstance(items, list) or not items:
+            raise DomainError("documents is a non-empty list", "documents")
+        if len(items) > MAX_BATCH:
+            raise DomainError(f"at most {MAX_BATCH} documents per request", "documents")
+        # Every document is checked before any is stored: a bad one changes nothing.
+        inputs = [document_service.parse_document_payload(item, f"documents[{i}].") for i, item in enumerate(items)]
+        results = document_service.import_documents(session(), access, inputs)
+        session().commit()
+        return created({
+            "items": [document_summary(r.document, status=r.status) for r in results],
+            "created": sum(r.status != "duplicate" for r in results),
+            "duplicates": sum(r.status == "duplicate" for r in results),
+        })
+    result = document_service.import_documents(session(), access, [document_service.parse_document_payload(body)])[0]
+    session().commit()
+    paragraphs = document_service.paragraph_spans(session(), result.document.id)
+    extra: dict[str, Any] = {"status": result.status}
+    if result.status == "revision":
+        extra["anchors"] = result.anchors
+    return created(document_json(result.document, paragraphs, **extra), 200 if result.status == "duplicate" else 201)
+
+
+@bp.get("/projects/<slug>/documents")
+def list_documents(slug: str) -> Response:
+    access = project_service.get_project_access(session(), api_user(), slug)
+    limit = _int_arg("limit", 100, 1, 1000)
+    rows = document_service.list_documents(session(), access, after_id=_int_arg("after", 0, 0, 2**62), limit=limit,
+                                           query=request.args.get("q") or None)
+    next_page = (url_for("api.list_documents", slug=slug, after=rows[-1].document.id, limit=limit)
+                 if len(rows) == limit else None)
+    return jsonify({"items": [document_summary(r.document, my_claims=r.my_claims) for r in rows], "next": next_page})
+
+
+@bp.get("/documents/<int:document_id>")
+def get_document(document_id: int) -> Response:
+    document, _access = document_service.get_document_access(session(), api_user(), document_id)
+    return jsonify(document_json(document, document_service.paragraph_spans(session(), document.id)))
+
+
+@bp.get("/documents/<int:document_id>/claims")
+def list_claims(document_id: int) -> Response:
+    ctx = claim_service.load_document_context(session(), api_user(), document_id)
+    layer, annotator_id = claim_service.visible_layer(session(), ctx.access, request.args.get("annotator"),
+                                                      request.args.get("layer"))
+    claims = claim_service.list_claims(session(), document_id, layer, annotator_id)
+    return jsonify({"items": [claim_json(c, ctx.codebook) for c in claims]})
+
+
+@bp.post("/documents/<int:document_id>/claims")
+def create_claim(document_id: int) -> tuple[Response, int]:
+    claim, is_new = claim_service.create_claim(session(), api_user(), document_id, json_body())
+    session().commit()
+    return _claim_response(claim, 201 if is_new else 200)
+
+
+def _claim_response(claim: Any, status: int) -> tuple[Response, int]:
+    fresh = claim_service.load_claims(session(), [claim.id])[0]
+    codebook = project_service.current_codebook(session(), fresh.project_id)
+    return jsonify(claim_json(fresh, codebook)), status
+
+
+@bp.get("/claims/<int:claim_id>")
+def get_claim(claim_id: int) -> tuple[Response, int]:
+    claim = claim_service.get_claim(session(), api_user(), claim_id)
+    return _claim_response(claim, 200)
+
+
+@bp.patch("/claims/<int:claim_id>")
+def update_claim(claim_id: int) -> tuple[Response, int]:
+    claim = claim_service.update_claim(session(), api_user(), claim_id, json_body())
+    session().commit()
+    return _claim_response(claim, 200)
+
+
+@bp.delete("/claims/<int:claim_id>")
+def delete_claim(claim_id: int) -> tuple[str, int]:
+    version = request.args.get("version")
+    claim_service.delete_claim(session(), api_user(), claim_id, int(version) if version and version.isdigit() else None)
+    session().commit()
+    return "", 204
+
+
+@bp.get("/projects/<slug>/export")
+def export(slug: str) -> Response:
+    access = project_service.get_project_access(session(), api_user(), slug)
+    request_ = export_service.parse_export_request(
+        session(), access, request.args.get("format", ""), request.args.get("annotator") or None,
+        request.args.get("layer") == "gold" or request.args.get("gold") in ("1", "true"),
+        request.args.get("documents"), base_url=request.host_url.rstrip("/"))
+    return streamed_download(request_)

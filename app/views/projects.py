@@ -1,0 +1,233 @@
+"""Project pages: list, documents and import, speakers, codebook, export."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response as FlaskResponse, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from app.errors import DomainError
+from app.export import WRITERS
+from app.forms import ExportForm, ImportForm, MemberForm, MergeForm, NewProjectForm, SpeakerForm
+from app.security import acting_user
+from app.services import documents as document_service
+from app.services import exports as export_service
+from app.services import importing
+from app.services import projects as project_service
+from app.services import speakers as speaker_service
+from app.services.users import get_user_by_name
+from app.views.common import session, streamed_download
+
+bp = Blueprint("projects", __name__)
+
+
+def _access(slug: str) -> project_service.ProjectAccess:
+    user = acting_user()
+    assert user is not None
+    return project_service.get_project_access(session(), user, slug)
+
+
+@bp.get("/")
+def home() -> Response:
+    return redirect(url_for("projects.index"))
+
+
+@bp.route("/projects", methods=["GET", "POST"])
+@login_required
+def index() -> str | Response:
+    user = acting_user()
+    assert user is not None
+    form = NewProjectForm()
+    if user.is_admin and form.validate_on_submit():
+        try:
+            project = project_service.create_project(session(), user, form.slug.data or "", form.name.data or "")
+        except DomainError as exc:
+            getattr(form, exc.field if exc.field in ("slug", "name") else "slug").errors = [exc.message]
+        else:
+            session().commit()
+            return redirect(url_for("projects.show", slug=project.slug))
+    rows = project_service.list_projects(session(), user)
+    return render_template("projects/index.html", rows=rows, form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/projects/<slug>", methods=["GET"])
+@login_required
+def show(slug: str) -> str:
+    access = _access(slug)
+    query = (request.args.get("q") or "").strip()[:200] or None
+    rows = document_service.list_documents(session(), access, limit=500, query=query)
+    members = project_service.list_members(session(), access.project.id) if access.is_curator else []
+    return render_template("projects/show.html", access=access, rows=rows, query=query or "",
+                           import_form=ImportForm(), member_form=MemberForm(), members=members)
+
+
+@bp.post("/projects/<slug>/import")
+@login_required
+def import_documents(slug: str) -> str | Response | tuple[str, int]:
+    access = _access(slug)
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return _show_with_import_errors(access, form)
+    defaults = {"url": form.url.data, "source": form.source.data, "published": form.published.data}
+    try:
+        inputs = []
+        uploads = [f for f in request.files.getlist(form.file.name) if f and f.filename]
+        for upload in uploads[:200]:
+            # The file name is only ever used for display and format detection, never as a path.
+            inputs.extend(importing.parse_file(upload.filename or "upload", upload.read(), form.format.data or "auto",
+                                               defaults))
+        if (form.text.data or "").strip():
+            title = (form.title.data or "").strip() or None
+            payload = {"title": title, "text": form.text.data, **{k: v for k, v in defaults.items() if v}}
+            inputs.append(document_service.parse_document_payload(payload))
+        if not inputs:
+            raise DomainError("paste an article or choose a file", "text")
+        results = document_service.import_documents(session(), access, inputs)
+    except DomainError as exc:
+        field = getattr(form, exc.field, None) if exc.field in ("text", "file", "format", "url", "title") else None
+        (field or form.text).errors = [exc.message]
+        return _show_with_import_errors(access, form)
+    session().commit()
+    created = sum(r.status != "duplicate" for r in results)
+    duplicates = len(results) - created
+    flash(f"Imported {created} document(s)" + (f"; {duplicates} already in the project" if duplicates else "") + ".")
+    if len(results) == 1:
+        return redirect(url_for("annotate.document", document_id=results[0].document.id))
+    return redirect(url_for("projects.show", slug=slug))
+
+
+def _show_with_import_errors(access: project_service.ProjectAccess, form: ImportForm) -> tuple[str, int]:
+    rows = document_service.list_documents(session(), access, limit=500)
+    members = project_service.list_members(session(), access.project.id) if access.is_curator else []
+    return render_template("projects/show.html", access=access, rows=rows, query="", import_form=form,
+                           member_form=MemberForm(), members=members), 422
+
+
+@bp.post("/projects/<slug>/members")
+@login_required
+def add_member(slug: str) -> Response | tuple[str, int]:
+    access = _access(slug)
+    form = MemberForm()
+    if form.validate_on_submit():
+        try:
+            project_service.require_curator(access)
+            user = get_user_by_name(session(), (form.username.data or "").strip())
+            project_service.add_member(session(), access, user, form.role.data or "")
+        except DomainError as exc:
+            if exc.status == 403:
+                raise
+            form.username.errors = [exc.message]
+        else:
+            session().commit()
+            flash(f"{user.username} is now {form.role.data} of this project.")
+            return redirect(url_for("projects.show", slug=slug))
+    rows = document_service.list_documents(session(), access, limit=500)
+    return render_template("projects/show.html", access=access, rows=rows, query="", import_form=ImportForm(),
+                           member_form=form, members=project_service.list_members(session(), access.project.id)), 422
+
+
+@bp.route("/projects/<slug>/speakers", methods=["GET", "POST"])
+@login_required
+def speakers(slug: str) -> str | Response | tuple[str, int]:
+    access = _access(slug)
+    codebook = project_service.current_codebook(session(), access.project.id)
+    form = SpeakerForm()
+    form.set_choices(codebook)
+    edit_id = request.args.get("edit", type=int)
+    if request.method == "GET" and edit_id:
+        speaker = speaker_service.get_speaker(session(), access.project.id, edit_id)
+        form = SpeakerForm(data={"speaker_id": speaker.id, "name": speaker.name,
+                                 "aliases": ", ".join(speaker.aliases or []), "type": speaker.type or "",
+                                 "role": speaker.role, "affiliation": speaker.affiliation,
+                                 "side": speaker.side or "", "country": speaker.country, "wikidata": speaker.wikidata})
+        form.set_choices(codebook)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                if form.speaker_id.data:
+                    speaker_service.update_speaker(session(), access, int(form.speaker_id.data), form.payload())
+                else:
+                    speaker_service.create_speaker(session(), access, form.payload())
+            except DomainError as exc:
+                target = getattr(form, exc.field, None) if exc.field else None
+                (target if target is not None and hasattr(target, "errors") else form.name).errors = [exc.message]
+                status = 422
+            else:
+                session().commit()
+                flash(f"Saved {form.name.data}.")
+                return redirect(url_for("projects.speakers", slug=slug))
+        else:
+            status = 422
+    registry = speaker_service.list_speakers(session(), access.project.id)
+    merge_form = MergeForm()
+    merge_form.source.choices = merge_form.target.choices = [(s.id, s.name) for s in registry]
+    return render_template("projects/speakers.html", access=access, form=form, merge_form=merge_form,
+                           speakers=registry, codebook=codebook), status
+
+
+@bp.post("/projects/<slug>/speakers/merge")
+@login_required
+def merge_speakers(slug: str) -> Response:
+    access = _access(slug)
+    form = MergeForm()
+    registry = speaker_service.list_speakers(session(), access.project.id)
+    form.source.choices = form.target.choices = [(s.id, s.name) for s in registry]
+    if not form.validate_on_submit():
+        flash("Choose two speakers to merge.", "error")
+        return redirect(url_for("projects.speakers", slug=slug))
+    try:
+        project_service.require_curator(access)
+        target = speaker_service.merge_speakers(session(), access, form.source.data, form.target.data)
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        flash(exc.message, "error")
+        return redirect(url_for("projects.speakers", slug=slug))
+    session().commit()
+    flash(f"Merged into {target.name}; its claims and names moved with it.")
+    return redirect(url_for("projects.speakers", slug=slug))
+
+
+@bp.get("/projects/<slug>/codebook")
+@login_required
+def codebook(slug: str) -> str:
+    access = _access(slug)
+    view = project_service.current_codebook(session(), access.project.id)
+    return render_template("projects/codebook.html", access=access, codebook=view)
+
+
+@bp.get("/projects/<slug>/codebook.json")
+@login_required
+def codebook_json(slug: str) -> FlaskResponse:
+    access = _access(slug)
+    view = project_service.current_codebook(session(), access.project.id)
+    response = FlaskResponse(json.dumps(view.as_api(), ensure_ascii=False, indent=1), mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{access.project.slug}-codebook-v{view.version}.json"'
+    return response
+
+
+@bp.get("/projects/<slug>/export")
+@login_required
+def export(slug: str) -> str | FlaskResponse | tuple[str, int]:
+    access = _access(slug)
+    form = ExportForm(request.args)
+    form.format.choices = [(name, fmt.description) for name, fmt in WRITERS.items()]
+    members = project_service.list_members(session(), access.project.id) if access.is_curator else []
+    form.annotator.choices = [("", "everyone")] + [(m.user.username, m.user.username) for m in members]
+    if not access.is_curator:
+        form.annotator.choices = [(access.user.username, access.user.username)]
+    if "format" not in request.args:
+        return render_template("projects/export.html", access=access, form=form)
+    try:
+        export_request = export_service.parse_export_request(
+            session(), access, form.format.data or "", form.annotator.data or None, bool(form.gold.data),
+            request.args.get("documents"), base_url=request.host_url.rstrip("/"))
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        form.format.errors = [exc.message]
+        return render_template("projects/export.html", access=access, form=form), 422
+    return streamed_download(export_request)

@@ -1,0 +1,363 @@
+/* Sourcemark annotation page: select words, build a claim, save it through the JSON API.
+ *
+ * Offsets: the server counts Unicode code points over the canonical text; the DOM counts
+ * UTF-16 code units. Every offset sent is converted here (codePoints()), and the server
+ * refuses any span whose text does not match, so a wrong conversion can never be stored.
+ * No inline script anywhere (strict CSP): data arrives in a JSON block, handlers are bound here.
+ */
+(function () {
+  "use strict";
+
+  const root = document.getElementById("annotate");
+  if (!root) return;
+  const data = JSON.parse(document.getElementById("sm-data").textContent);
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const textEl = document.getElementById("text");
+  const form = document.getElementById("claim-form");
+  const statusEl = document.getElementById("save-status");
+  const paragraphs = Array.from(textEl.querySelectorAll(".para"));
+  const draftKey = "sourcemark-draft-" + data.document;
+
+  // The canonical text, as code points, rebuilt from the paragraphs exactly as the server joins them.
+  const fullText = paragraphs.map((p) => p.textContent).join("\n\n");
+  const chars = Array.from(fullText);
+
+  function codePoints(s) { return Array.from(s).length; }
+  function slice(start, end) { return chars.slice(start, end).join(""); }
+
+  /* ---- selection -> code-point offsets ---- */
+  function paragraphOf(node) {
+    const el = node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement;
+    return el ? el.closest(".para") : null;
+  }
+  function offsetIn(para, container, offset) {
+    const range = document.createRange();
+    range.setStart(para, 0);
+    range.setEnd(container, offset);
+    return Number(para.dataset.start) + codePoints(range.toString());
+  }
+  const WORD = /[\p{L}\p{M}\p{N}'’\-]/u;
+  function snap(start, end) {
+    // Whole words only: extend into a word cut in half, then trim white space at both ends.
+    while (start > 0 && WORD.test(chars[start - 1]) && WORD.test(chars[start])) start--;
+    while (end < chars.length && WORD.test(chars[end]) && WORD.test(chars[end - 1])) end++;
+    while (start < end && /\s/u.test(chars[start])) start++;
+    while (end > start && /\s/u.test(chars[end - 1])) end--;
+    return [start, end];
+  }
+  function currentSelection() {
+    const sel = window.getSelection();
+    if (!sel || sel.rangeCount === 0 || sel.isCollapsed) return null;
+    const range = sel.getRangeAt(0);
+    const a = paragraphOf(range.startContainer), b = paragraphOf(range.endContainer);
+    if (!a || !b || !textEl.contains(a) || !textEl.contains(b)) return null;
+    const [start, end] = snap(offsetIn(a, range.startContainer, range.startOffset),
+                              offsetIn(b, range.endContainer, range.endOffset));
+    return end > start ? { start: start, end: end } : null;
+  }
+  function selectOffsets(start, end) {
+    // Show a code-point span as the browser selection (for keyboard extend/shrink).
+    function locate(pos) {
+      for (const para of paragraphs) {
+        const pStart = Number(para.dataset.start), pLen = codePoints(para.textContent);
+        if (pos >= pStart && pos <= pStart + pLen) {
+          let remaining = pos - pStart;
+          const walker = document.createTreeWalker(para, NodeFilter.SHOW_TEXT);
+          let node;
+          while ((node = walker.nextNode())) {
+            const len = codePoints(node.data);
+            if (remaining <= len) {
+              return [node, Array.from(node.data).slice(0, remaining).join("").length];
+            }
+            remaining -= len;
+          }
+          return [para, para.childNodes.length];
+        }
+      }
+      return null;
+    }
+    const a = locate(start), b = locate(end);
+    if (!a || !b) return;
+    const range = document.createRange();
+    range.setStart(a[0], a[1]);
+    range.setEnd(b[0], b[1]);
+    const sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+  }
+
+  /* ---- the claim being built ---- */
+  let draft = emptyDraft();
+  function emptyDraft() { return { content: [], source: null, cue: null, claimId: null, version: null }; }
+
+  function describe(span) { return span ? "“" + slice(span.start, span.end) + "”" : "—"; }
+  function render() {
+    const c = document.getElementById("content-preview");
+    c.textContent = draft.content.length ? draft.content.map(describe).join(" … ")
+      : "select words in the text, then press C";
+    document.getElementById("source-preview").textContent = describe(draft.source);
+    document.getElementById("cue-preview").textContent = describe(draft.cue);
+    form.elements["content"].value = draft.content.map((s) => s.start + "-" + s.end).join(";");
+    form.elements["source_span"].value = draft.source ? draft.source.start + "-" + draft.source.end : "";
+    form.elements["cue_span"].value = draft.cue ? draft.cue.start + "-" + draft.cue.end : "";
+    form.elements["claim_id"].value = draft.claimId || "";
+    form.elements["version"].value = draft.version || "";
+    document.getElementById("claim-form-title").textContent = draft.claimId ? "Edit claim " + draft.claimId : "New claim";
+  }
+  function addContent() {
+    const span = currentSelection();
+    if (!span) return setStatus("Select some words in the text first.", "warn");
+    draft.content = draft.content.filter((s) => s.end <= span.start || s.start >= span.end);
+    draft.content.push(span);
+    draft.content.sort((x, y) => x.start - y.start);
+    render(); saveDraft();
+    setStatus("Content: " + draft.content.length + " segment(s). Press C again to add an interrupted part.", "");
+  }
+  function setSpan(kind) {
+    const span = currentSelection();
+    if (!span) return setStatus("Select the words of the " + kind + " first.", "warn");
+    draft[kind] = span;
+    render(); saveDraft();
+  }
+  function clearDraft() {
+    draft = emptyDraft();
+    form.reset();
+    render();
+    localStorage.removeItem(draftKey);
+    setStatus("", "");
+  }
+
+  /* ---- payload, drafts, saving ---- */
+  function payload() {
+    const get = (name) => (form.elements[name] ? form.elements[name].value : "") || null;
+    const body = {
+      content: draft.content.map((s) => ({ start: s.start, end: s.end, text: slice(s.start, s.end) })),
+      source_span: draft.source ? { start: draft.source.start, end: draft.source.end, text: slice(draft.source.start, draft.source.end) } : null,
+      cue_span: draft.cue ? { start: draft.cue.start, end: draft.cue.end, text: slice(draft.cue.start, draft.cue.end) } : null,
+      speaker: get("speaker"),
+      stances: Array.from(form.querySelectorAll("[data-stance]")).filter((el) => el.value)
+        .map((el) => ({ target: el.dataset.stance, value: el.value })),
+      note: get("note"),
+    };
+    ["attribution", "source_specificity", "speaker_resolution", "cue_valence", "claim_type",
+     "check_worthiness", "authorial_stance"].forEach((name) => { body[name] = get(name); });
+    return body;
+  }
+  function saveDraft() {
+    const fields = {};
+    Array.from(form.elements).forEach((el) => { if (el.name && el.type !== "hidden" && el.type !== "submit") fields[el.name] = el.value; });
+    localStorage.setItem(draftKey, JSON.stringify({ draft: draft, fields: fields, saved: Date.now() }));
+  }
+  function restoreDraft() {
+    const raw = localStorage.getItem(draftKey);
+    if (!raw) return;
+    try {
+      const stored = JSON.parse(raw);
+      draft = Object.assign(emptyDraft(), stored.draft);
+      Object.entries(stored.fields || {}).forEach(([name, value]) => { if (form.elements[name]) form.elements[name].value = value; });
+      render();
+      if (draft.content.length) setStatus("Your unsaved draft was restored.", "warn");
+    } catch (e) { localStorage.removeItem(draftKey); }
+  }
+  function setStatus(message, kind) {
+    statusEl.textContent = message;
+    statusEl.className = "status " + (kind || "");
+  }
+  function fieldLabel(field) {
+    return field ? " (" + field + ")" : "";
+  }
+
+  let retryTimer = null;
+  async function save(attempt) {
+    attempt = attempt || 0;
+    clearTimeout(retryTimer);
+    if (!draft.content.length) return setStatus("Select the words of the claim and press C first.", "warn");
+    saveDraft();
+    const editing = Boolean(draft.claimId);
+    const body = payload();
+    if (editing) body.version = Number(draft.version);
+    else body.client_id = draft.clientId || (draft.clientId = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()));
+    saveDraft();
+    setStatus("Saving…", "");
+    let response;
+    try {
+      response = await fetch(data.apiBase + (editing ? "/claims/" + draft.claimId : "/documents/" + data.document + "/claims"), {
+        method: editing ? "PATCH" : "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+        credentials: "same-origin",
+        body: JSON.stringify(body),
+      });
+    } catch (networkError) {
+      return notSaved("the server cannot be reached", attempt);
+    }
+    if (response.ok) {
+      const claim = await response.json();
+      localStorage.removeItem(draftKey);
+      setStatus("Saved.", "ok");
+      window.location.hash = "c" + claim.id;
+      window.location.reload();
+      return;
+    }
+    let error = {};
+    try { error = (await response.json()).error || {}; } catch (e) { /* not JSON: a proxy or server page */ }
+    if (response.status === 409) {
+      setStatus("Not saved: someone changed this claim (now version " + (error.current || "?") +
+        "). Your version is kept here; reload the page to see theirs, then re-apply your changes.", "error");
+      showConflict(draft.claimId);
+    } else if (response.status === 400 && error.code === "csrf" || response.status === 401) {
+      setStatus("Not saved: your session expired. Your draft is kept in this browser: log in again (in a new tab) and press Save.", "error");
+    } else if (response.status >= 500 || response.status === 429) {
+      notSaved(error.message || "server error " + response.status, attempt);
+    } else {
+      setStatus("Not saved: " + (error.message || "error " + response.status) + fieldLabel(error.field), "error");
+    }
+  }
+  function notSaved(reason, attempt) {
+    const delay = Math.min(30000, 2000 * Math.pow(2, attempt));
+    setStatus("Not saved: " + reason + ". Your draft is kept; retrying in " + Math.round(delay / 1000) + " s.", "error");
+    retryTimer = setTimeout(() => save(attempt + 1), delay);
+  }
+  async function showConflict(claimId) {
+    try {
+      const response = await fetch(data.apiBase + "/claims/" + claimId, { credentials: "same-origin", headers: { "Accept": "application/json" } });
+      if (!response.ok) return;
+      const current = await response.json();
+      const box = document.createElement("div");
+      box.className = "conflict";
+      box.setAttribute("role", "alert");
+      const mine = payload();
+      const rows = [["speaker", (current.speaker && current.speaker.name) || "—", mine.speaker || "—"],
+        ["attribution", current.attribution, mine.attribution], ["claim type", current.claim_type, mine.claim_type],
+        ["check-worthiness", current.check_worthiness, mine.check_worthiness], ["note", current.note, mine.note]];
+      const table = document.createElement("table");
+      const head = table.insertRow();
+      ["", "saved (version " + current.version + ")", "yours"].forEach((t) => { const th = document.createElement("th"); th.textContent = t; head.appendChild(th); });
+      rows.forEach((r) => { const tr = table.insertRow(); r.forEach((v) => { tr.insertCell().textContent = v == null ? "—" : String(v); }); });
+      box.appendChild(table);
+      const keep = document.createElement("button");
+      keep.type = "button";
+      keep.textContent = "Save mine over version " + current.version;
+      keep.addEventListener("click", () => { draft.version = current.version; box.remove(); save(); });
+      box.appendChild(keep);
+      statusEl.after(box);
+    } catch (e) { /* the status line already says what happened */ }
+  }
+
+  /* ---- editing and deleting existing claims ---- */
+  const claimsById = {};
+  data.claims.forEach((c) => { claimsById[c.id] = c; });
+  function edit(claimId) {
+    const c = claimsById[claimId];
+    if (!c) return;
+    form.reset();
+    draft = { content: c.content.map((s) => ({ start: s.start, end: s.end })), source: c.source_span,
+      cue: c.cue_span, claimId: c.id, version: c.version };
+    form.elements["speaker"].value = c.speaker ? c.speaker.name : "";
+    ["attribution", "source_specificity", "speaker_resolution", "cue_valence", "claim_type",
+     "check_worthiness", "authorial_stance", "note"].forEach((name) => { if (form.elements[name]) form.elements[name].value = c[name] || ""; });
+    c.stances.forEach((s) => { const el = form.querySelector('[data-stance="' + s.target + '"]'); if (el) el.value = s.value; });
+    render();
+    form.elements["speaker"].focus();
+  }
+  async function remove(claimId, formEl) {
+    if (!window.confirm("Delete this claim? It stays in the audit log.")) return;
+    const c = claimsById[claimId];
+    const response = await fetch(data.apiBase + "/claims/" + claimId + (c ? "?version=" + c.version : ""), {
+      method: "DELETE", headers: { "X-CSRFToken": csrf }, credentials: "same-origin" });
+    if (response.status === 204) window.location.reload();
+    else setStatus("Not deleted (error " + response.status + ").", "error");
+  }
+
+  /* ---- codebook beside the text ---- */
+  const definitionEl = document.getElementById("definition");
+  function showDefinitions(name, selected) {
+    const field = name.startsWith("stance_") ? "stance" : name;
+    const entries = (data.codebook.fields || {})[field];
+    if (!entries) return;
+    definitionEl.replaceChildren();
+    const title = document.createElement("h3");
+    title.textContent = field.replace(/_/g, " ");
+    definitionEl.appendChild(title);
+    const list = document.createElement("dl");
+    entries.filter((e) => !e.retired).forEach((e) => {
+      const dt = document.createElement("dt");
+      dt.textContent = e.label + " (" + e.code + ")";
+      const dd = document.createElement("dd");
+      dd.textContent = e.definition || "";
+      if (e.code === selected) { dt.className = dd.className = "selected"; }
+      list.append(dt, dd);
+    });
+    definitionEl.appendChild(list);
+  }
+
+  /* ---- wiring ---- */
+  if (form) {
+    form.addEventListener("submit", (event) => { event.preventDefault(); save(); });
+    form.addEventListener("change", saveDraft);
+    form.addEventListener("input", saveDraft);
+    form.querySelectorAll("select").forEach((el) => {
+      el.addEventListener("focus", () => showDefinitions(el.name, el.value));
+      el.addEventListener("change", () => showDefinitions(el.name, el.value));
+    });
+    form.querySelectorAll("[data-action]").forEach((button) => {
+      button.addEventListener("click", () => {
+        const action = button.dataset.action;
+        if (action === "content") addContent();
+        else if (action === "source" || action === "cue") setSpan(action);
+        else clearDraft();
+      });
+    });
+    // Keep the text selection when a button is pressed with the mouse.
+    form.querySelectorAll("[data-action]").forEach((b) => b.addEventListener("mousedown", (e) => e.preventDefault()));
+    restoreDraft();
+    render();
+  }
+  document.querySelectorAll("[data-edit]").forEach((b) => b.addEventListener("click", () => edit(Number(b.dataset.edit))));
+  document.querySelectorAll("form[data-delete]").forEach((f) => f.addEventListener("submit", (event) => {
+    event.preventDefault(); remove(Number(f.dataset.delete), f);
+  }));
+  textEl.addEventListener("click", (event) => {
+    const mark = event.target.closest("mark.hl");
+    if (!mark || !window.getSelection().isCollapsed) return;
+    const first = mark.dataset.claims.split(" ")[0];
+    const item = document.getElementById("c" + first);
+    if (item) { item.scrollIntoView({ block: "nearest" }); item.focus(); }
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (draft.content.length && localStorage.getItem(draftKey)) { event.preventDefault(); }
+  });
+
+  function typing(target) {
+    return target.closest && target.closest("input, textarea, select, [contenteditable]");
+  }
+  function extendSelection(direction, grow) {
+    const span = currentSelection();
+    if (!span) return;
+    let { start, end } = span;
+    if (grow) {
+      if (direction > 0) { end++; while (end < chars.length && !/\s/u.test(chars[end])) end++; }
+      else { start--; while (start > 0 && !/\s/u.test(chars[start - 1])) start--; }
+    } else if (direction > 0) { end--; while (end > start && !/\s/u.test(chars[end - 1])) end--; }
+    else { start++; while (start < end && !/\s/u.test(chars[start])) start++; }
+    [start, end] = snap(Math.max(0, start), Math.min(chars.length, end));
+    if (end > start) selectOffsets(start, end);
+  }
+  document.addEventListener("keydown", (event) => {
+    if (!form) return;
+    if ((event.ctrlKey || event.metaKey) && event.key === "Enter") { event.preventDefault(); save(); return; }
+    if (event.key === "Escape") { clearDraft(); return; }
+    if (typing(event.target) || event.ctrlKey || event.metaKey) return;
+    if (event.altKey && event.shiftKey && (event.key === "ArrowRight" || event.key === "ArrowLeft")) {
+      event.preventDefault(); extendSelection(event.key === "ArrowRight" ? 1 : -1, true); return;
+    }
+    if (event.altKey && (event.key === "ArrowRight" || event.key === "ArrowLeft")) {
+      event.preventDefault(); extendSelection(event.key === "ArrowRight" ? 1 : -1, false); return;
+    }
+    const key = event.key.toLowerCase();
+    if (key === "c") { event.preventDefault(); addContent(); }
+    else if (key === "s") { event.preventDefault(); setSpan("source"); }
+    else if (key === "u") { event.preventDefault(); setSpan("cue"); }
+    else if (key === "p") { event.preventDefault(); form.elements["speaker"].focus(); }
+    else if (key === "a") { event.preventDefault(); form.elements["attribution"].focus(); }
+  });
+})();

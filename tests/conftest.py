@@ -1,0 +1,212 @@
+"""Test set-up: one migrated template database per run, copied for each test.
+
+The template holds a realistic starting point (role-named users, the demo project with the
+seed article and its speakers, and a second project the demo users do not belong to), so each
+test starts from a fresh copy in about a millisecond and may commit freely.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.db import get_session
+from app.migrate import upgrade
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("SOURCEMARK_SHARED", REPO.parent / "shared"))
+CORPUS = SHARED / "corpus"
+SEED = CORPUS / "seed" / "trtworld-tavush-clashes-2020.txt"
+PASSWORD = "correct horse battery"
+SECRET = "test-secret-key-that-is-long-enough-0123456789"
+USERS = {"admin": True, "curator": False, "annotator1": False, "annotator2": False, "outsider": False}
+
+
+def _build_template(url: str, instance: Path) -> None:
+    upgrade(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "TESTING": True})
+    with app.app_context():
+        from app.models import User
+        from app.services import documents, projects, users
+        from app.services.demo import DEMO_SPEAKERS
+        from app.services.speakers import create_speaker
+
+        session = get_session()
+        for name, is_admin in USERS.items():
+            users.create_user(session, name, PASSWORD, is_admin=is_admin)
+        admin = session.scalar(sa.select(User).where(User.username == "admin"))
+        assert admin is not None
+        demo = projects.create_project(session, admin, "demo", "Demo project")
+        other = projects.create_project(session, admin, "other", "Other project")
+        demo_access = projects.ProjectAccess(demo, admin, "admin")
+        other_access = projects.ProjectAccess(other, admin, "admin")
+        by_name = {u.username: u for u in session.scalars(sa.select(User))}
+        projects.add_member(session, demo_access, by_name["curator"], "curator")
+        projects.add_member(session, demo_access, by_name["annotator1"], "annotator")
+        projects.add_member(session, demo_access, by_name["annotator2"], "annotator")
+        projects.add_member(session, other_access, by_name["outsider"], "curator")
+        for entry in DEMO_SPEAKERS:
+            create_speaker(session, demo_access, dict(entry))
+        create_speaker(session, other_access, {"name": "Other Speaker", "side": "unknown"})
+        documents.import_documents(session, demo_access, [documents.parse_document_payload(
+            {"title": "Tavush clashes", "text": SEED.read_text(encoding="utf-8"), "source": "TRT World",
+             "external_id": "trt-tavush"})])
+        documents.import_documents(session, other_access, [documents.parse_document_payload(
+            {"title": "Other article", "text": "“Secret words,” said Other Speaker.\n\nSecond paragraph."})])
+        session.commit()
+    app.extensions["sourcemark.engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "template.sqlite3"
+    _build_template(f"sqlite:///{path}", folder)
+    return path
+
+
+@pytest.fixture
+def database_url(template_db: Path, tmp_path: Path) -> str:
+    path = tmp_path / "test.sqlite3"
+    shutil.copyfile(template_db, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": SECRET, "TESTING": True,
+                      "DEMO_CORPUS": str(CORPUS), "LOGIN_RATE_LIMIT": "1000 per minute"})
+    app.instance_path = str(tmp_path / "instance")
+    yield app
+    app.extensions["sourcemark.engine"].dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Any]:
+    """A session for service tests (inside an app context, like a CLI command)."""
+    with app.app_context():
+        yield get_session()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    page = client.get(path)
+    match = CSRF_META.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD) -> str:
+    """Log in through the form; returns the CSRF token of the new session."""
+    token = csrf_token(client)
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return csrf_token(client, "/projects")
+
+
+class ApiClient:
+    """JSON calls as a logged-in browser would make them (session cookie + X-CSRFToken)."""
+
+    def __init__(self, client: FlaskClient, token: str) -> None:
+        self.client, self.token = client, token
+
+    def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any:
+        headers = {"X-CSRFToken": self.token, **kwargs.pop("headers", {})}
+        return self.client.open(path, method=method, json=body, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.call("GET", path, **kwargs)
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
+        return self.call("POST", path, body, **kwargs)
+
+    def patch(self, path: str, body: Any = None, **kwargs: Any) -> Any:
+        return self.call("PATCH", path, body, **kwargs)
+
+    def put(self, path: str, body: Any = None, **kwargs: Any) -> Any:
+        return self.call("PUT", path, body, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.call("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def as_user(app: Flask) -> Any:
+    """``as_user("annotator1")`` -> an ApiClient logged in as that user (fresh cookie jar)."""
+
+    def make(username: str) -> ApiClient:
+        client = app.test_client()
+        return ApiClient(client, login(client, username))
+
+    return make
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Any:
+    """Context manager counting SQL statements sent to the database."""
+    from contextlib import contextmanager
+
+    engine = app.extensions["sourcemark.engine"]
+
+    @contextmanager
+    def counter() -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def listener(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            statements.append(statement)
+
+        sa.event.listen(engine, "before_cursor_execute", listener)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", listener)
+
+    return counter
+
+
+def row_count(app: Flask, model: Any) -> int:
+    with app.app_context():
+        return get_session().scalar(sa.select(sa.func.count()).select_from(model)) or 0
+
+
+def seed_document_id(app: Flask, title: str = "Tavush clashes") -> int:
+    from app.models import Document
+
+    with app.app_context():
+        doc_id = get_session().scalar(sa.select(Document.id).where(Document.title == title))
+    assert doc_id is not None
+    return doc_id
+
+
+def find_span(app: Flask, document_id: int, needle: str, occurrence: int = 0) -> tuple[int, int]:
+    """Code-point offsets of ``needle`` in a document's canonical text."""
+    from app.models import Document
+
+    with app.app_context():
+        text = get_session().get(Document, document_id).text  # type: ignore[union-attr]
+    start = -1
+    for _ in range(occurrence + 1):
+        start = text.index(needle, start + 1)
+    return start, start + len(needle)
