@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.domain.codebook import CodebookView
+
+
+def choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 class LoginForm(FlaskForm):
     username = StringField("User name", validators=[DataRequired(), Length(max=64)])
@@ -27,8 +34,9 @@ class ImportForm(FlaskForm):
     title = StringField("Title", validators=[Optional(), Length(max=500)])
     text = TextAreaField("Paste the article", validators=[Optional(), Length(max=2_000_000)])
     file = FileField("…or upload files (.txt, .html, .json, .jsonl)")
-    format = SelectField("Format", choices=[("auto", "detect from the file name"), ("txt", "plain text"),
-                                            ("html", "HTML"), ("jsonl", "JSON / JSON Lines")], default="auto")
+    format = SelectField("Format", choices=choices([("auto", "detect from the file name"), ("txt", "plain text"),
+                                                    ("html", "HTML"), ("jsonl", "JSON / JSON Lines")]),
+                         default="auto")
     url = StringField("Article URL", validators=[Optional(), Length(max=2000)])
     source = StringField("Outlet / source", validators=[Optional(), Length(max=500)])
     published = StringField("Published (YYYY-MM-DD)", validators=[
@@ -49,9 +57,10 @@ class SpeakerForm(FlaskForm):
     submit = SubmitField("Save speaker")
 
     def set_choices(self, codebook: CodebookView) -> None:
-        self.type.choices = [("", "—")] + [(c, codebook.label("entity_type", c))
-                                           for c in codebook.active_codes("entity_type")]
-        self.side.choices = [("", "—")] + [(c, codebook.label("sides", c)) for c in codebook.active_codes("sides")]
+        self.type.choices = choices([("", "—")] + [(c, codebook.label("entity_type", c))
+                                                   for c in codebook.active_codes("entity_type")])
+        self.side.choices = choices([("", "—")] + [(c, codebook.label("sides", c))
+                                                   for c in codebook.active_codes("sides")])
 
     def payload(self) -> dict[str, Any]:
         return {"name": self.name.data, "aliases": [a.strip() for a in (self.aliases.data or "").split(",")],
@@ -68,7 +77,7 @@ class MergeForm(FlaskForm):
 
 class MemberForm(FlaskForm):
     username = StringField("User name", validators=[DataRequired(), Length(max=64)])
-    role = SelectField("Role", choices=[("annotator", "annotator"), ("curator", "curator")])
+    role = SelectField("Role", choices=choices([("annotator", "annotator"), ("curator", "curator")]))
     submit = SubmitField("Add member")
 
 
@@ -115,7 +124,7 @@ class ClaimForm(FlaskForm):
         for name in self.CODED:
             field = getattr(self, name)
             blank = [] if name == "attribution" else [("", "—")]
-            field.choices = blank + [(c, codebook.label(name, c)) for c in codebook.active_codes(name)]
+            field.choices = choices(blank + [(c, codebook.label(name, c)) for c in codebook.active_codes(name)])
         self.targets = [(t, codebook.label("targets", t)) for t in codebook.active_codes("targets")]
         self.stance_choices = [(c, codebook.label("stance", c)) for c in codebook.active_codes("stance")]
 

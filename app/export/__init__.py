@@ -18,3 +18,7 @@ class ExportFormat:
 
 
 WRITERS: dict[str, ExportFormat] = {}
+from app.export.tabular import write_csv, write_csv_raw  # noqa: E402
+from app.export.jsonl import write_jsonl  # noqa: E402
+WRITERS["csv"] = ExportFormat("csv", write_csv, "application/zip", "csv.zip", "CSV")
+WRITERS["jsonl"] = ExportFormat("jsonl", write_jsonl, "application/x-ndjson", "jsonl", "JSONL")

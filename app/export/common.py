@@ -25,7 +25,7 @@ SEGMENT_JOINER = " … "
 STREAM_CHUNK_BYTES = 256 * 1024
 
 
-class CodebookView:
+class CodebookLookup:
     """Read-only look-ups over the codebook dict that ``ExportContext.codebook`` carries.
 
     The dict is the API shape (``{"version", "targets", "sides", "fields"}``); writers ask for

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from app.export.common import (
     GOLD_LAYER,
     SEGMENT_JOINER,
-    CodebookView,
+    CodebookLookup,
     ParagraphLocator,
 )
 from app.export.model import ClaimOut, DocumentBundle, ExportContext, SpeakerOut
@@ -41,7 +41,7 @@ def _column_suffix(code: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]+", "_", code).strip("_") or "x"
 
 
-def per_target_columns(prefix: str, label: str, field: str, cb: CodebookView) -> list[Column]:
+def per_target_columns(prefix: str, label: str, field: str, cb: CodebookLookup) -> list[Column]:
     """One code column per stance target (``stance_T1`` …), names unique and ≤ 32 characters."""
     columns: list[Column] = []
     used: set[str] = set()
@@ -56,7 +56,7 @@ def per_target_columns(prefix: str, label: str, field: str, cb: CodebookView) ->
     return columns
 
 
-def claim_columns(cb: CodebookView) -> list[Column]:
+def claim_columns(cb: CodebookLookup) -> list[Column]:
     return [
         Column("claim_id", "Claim id", "int"),
         Column("doc_id", "Document id", "int"),
@@ -136,7 +136,7 @@ BIAS_COLUMNS = [
 ]
 
 
-def article_columns(cb: CodebookView) -> list[Column]:
+def article_columns(cb: CodebookLookup) -> list[Column]:
     return [
         Column("doc_id", "Document id", "int"),
         Column("title", "Headline", "text"),
@@ -192,7 +192,7 @@ class Flattener:
     """
 
     def __init__(self, ctx: ExportContext) -> None:
-        self.codebook = CodebookView(ctx.codebook)
+        self.codebook = CodebookLookup(ctx.codebook)
         self.ctx = ctx
         self.claim_columns = claim_columns(self.codebook)
         self.article_columns = article_columns(self.codebook)

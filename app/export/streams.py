@@ -76,7 +76,11 @@ class ZipStream:
     def _info(self, name: str, size: int | None = None) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, date_time=self._date_time)
         info.compress_type = zipfile.ZIP_DEFLATED
-        info.compress_level = self._compresslevel
+        # Public as ``compress_level`` from Python 3.13; earlier versions only read the private name.
+        if hasattr(info, "compress_level"):
+            info.compress_level = self._compresslevel
+        else:
+            info._compresslevel = self._compresslevel  # type: ignore[attr-defined]
         info.external_attr = 0o644 << 16
         if size is not None:
             info.file_size = size

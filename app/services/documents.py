@@ -105,7 +105,8 @@ def parse_document_payload(payload: Any, where: str = "") -> DocumentInput:
     url = _text_field(payload, "url", where)
     if url and not safe_url(url):
         raise DomainError("url must be an http or https address", f"{where}url")
-    meta = payload.get("meta") or {}
+    meta = payload.get("meta")
+    meta = {} if meta is None else meta
     if not isinstance(meta, dict):
         raise DomainError("meta must be an object", f"{where}meta")
     return DocumentInput(

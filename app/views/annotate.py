@@ -43,6 +43,7 @@ def _page(document_id: int, form: ClaimForm | None = None, status: int = 200) ->
         claims_json=[claim_json(c, ctx.codebook) for c in claims], form=form, editable=own or
         (layer == "gold" and ctx.access.is_curator), layer=layer, viewing=request.args.get("annotator") or None,
         speakers=speaker_service.list_speakers(session(), ctx.project.id), members=members,
+        api_base=url_for("api.list_projects").rsplit("/projects", 1)[0],
     ), status
 
 

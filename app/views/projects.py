@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from app.errors import DomainError
 from app.export import WRITERS
-from app.forms import ExportForm, ImportForm, MemberForm, MergeForm, NewProjectForm, SpeakerForm
+from app.forms import ExportForm, choices, ImportForm, MemberForm, MergeForm, NewProjectForm, SpeakerForm
 from app.security import acting_user
 from app.services import documents as document_service
 from app.services import exports as export_service
@@ -163,7 +163,7 @@ def speakers(slug: str) -> str | Response | tuple[str, int]:
             status = 422
     registry = speaker_service.list_speakers(session(), access.project.id)
     merge_form = MergeForm()
-    merge_form.source.choices = merge_form.target.choices = [(s.id, s.name) for s in registry]
+    merge_form.source.choices = merge_form.target.choices = choices((s.id, s.name) for s in registry)
     return render_template("projects/speakers.html", access=access, form=form, merge_form=merge_form,
                            speakers=registry, codebook=codebook), status
 
@@ -174,7 +174,7 @@ def merge_speakers(slug: str) -> Response:
     access = _access(slug)
     form = MergeForm()
     registry = speaker_service.list_speakers(session(), access.project.id)
-    form.source.choices = form.target.choices = [(s.id, s.name) for s in registry]
+    form.source.choices = form.target.choices = choices((s.id, s.name) for s in registry)
     if not form.validate_on_submit():
         flash("Choose two speakers to merge.", "error")
         return redirect(url_for("projects.speakers", slug=slug))
@@ -214,11 +214,11 @@ def codebook_json(slug: str) -> FlaskResponse:
 def export(slug: str) -> str | FlaskResponse | tuple[str, int]:
     access = _access(slug)
     form = ExportForm(request.args)
-    form.format.choices = [(name, fmt.description) for name, fmt in WRITERS.items()]
+    form.format.choices = choices((name, fmt.description) for name, fmt in WRITERS.items())
     members = project_service.list_members(session(), access.project.id) if access.is_curator else []
-    form.annotator.choices = [("", "everyone")] + [(m.user.username, m.user.username) for m in members]
+    form.annotator.choices = choices([("", "everyone")] + [(m.user.username, m.user.username) for m in members])
     if not access.is_curator:
-        form.annotator.choices = [(access.user.username, access.user.username)]
+        form.annotator.choices = choices([(access.user.username, access.user.username)])
     if "format" not in request.args:
         return render_template("projects/export.html", access=access, form=form)
     try:
