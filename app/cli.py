@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.db import get_session
 from app.errors import DomainError
@@ -128,6 +128,7 @@ def projects_add_member(slug: str, username: str, role: str) -> None:
 
 
 @click.command("import")
+@with_appcontext
 @click.argument("slug")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["auto", "txt", "html", "jsonl"]), default="auto", show_default=True)
@@ -160,6 +161,7 @@ def import_command(slug: str, files: tuple[Path, ...], fmt: str) -> None:
 
 
 @click.command("export")
+@with_appcontext
 @click.argument("slug")
 @click.option("--format", "fmt", required=True, help="csv, csv-raw, jsonl, …")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
@@ -192,6 +194,7 @@ def export_command(slug: str, fmt: str, output: Path, annotator: str | None, gol
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
     """Load the demo project, article, speakers and users (idempotent); print how to log in."""
     from app.services.demo import load_demo
