@@ -31,9 +31,12 @@ serve: install
 	$(BIN)/flask db upgrade
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --graceful-timeout 30 wsgi:app
 
+# The whole suite on SQLite, then the same suite on a PostgreSQL server the tests start
+# themselves (Debian's postgresql package; a missing server fails the run).
 test: install
 	$(BIN)/ruff check app tests bench
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	SOURCEMARK_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+	SOURCEMARK_TEST_DB=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench

@@ -199,7 +199,8 @@ def demo_command() -> None:
     """Load the demo project, article, speakers and users (idempotent); print how to log in."""
     from app.services.demo import load_demo
 
-    corpus = Path(current_app.config.get("DEMO_CORPUS") or Path(current_app.root_path).parent.parent / "shared" / "corpus")
+    default_corpus = Path(current_app.root_path).parent.parent / "shared" / "corpus"
+    corpus = Path(current_app.config.get("DEMO_CORPUS") or default_corpus)
     session = get_session()
     try:
         result = load_demo(session, corpus, Path(current_app.instance_path))

@@ -67,19 +67,54 @@ def _build_template(url: str, instance: Path) -> None:
     app.extensions["sourcemark.engine"].dispose()
 
 
+TEST_DB = os.environ.get("SOURCEMARK_TEST_DB", "sqlite")
+
+
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def postgres() -> Iterator[Any]:
+    from tests.pgserver import PostgresServer
+
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Any:
     folder = tmp_path_factory.mktemp("template")
+    if TEST_DB == "postgresql":
+        server = request.getfixturevalue("postgres")
+        admin = sa.create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql("CREATE DATABASE sourcemark_template")
+        admin.dispose()
+        _build_template(server.url("sourcemark_template"), folder)
+        return server
     path = folder / "template.sqlite3"
     _build_template(f"sqlite:///{path}", folder)
     return path
 
 
+_database_counter = iter(range(1, 1_000_000))
+
+
 @pytest.fixture
-def database_url(template_db: Path, tmp_path: Path) -> str:
+def database_url(template_db: Any, tmp_path: Path) -> Iterator[str]:
+    """A fresh copy of the template for this test (a file copy, or CREATE DATABASE … TEMPLATE)."""
+    if TEST_DB == "postgresql":
+        name = f"sourcemark_test_{next(_database_counter)}"
+        admin = sa.create_engine(template_db.url("postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE sourcemark_template")
+        yield template_db.url(name)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+        return
     path = tmp_path / "test.sqlite3"
     shutil.copyfile(template_db, path)
-    return f"sqlite:///{path}"
+    yield f"sqlite:///{path}"
 
 
 @pytest.fixture

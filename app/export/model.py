@@ -54,7 +54,8 @@ class ClaimOut:
     claim_type_ff: str | None  # Full Fact class the claim type collapses to
     verifiable: bool | None
     check_worthiness: str | None
-    verification: dict[str, Any] | None  # {status, rating_text, evidence: [{url, title, accessed_at, note}], checked_by, checked_at}
+    # {status, rating_text, evidence: [{url, title, accessed_at, note}], checked_by, checked_at}
+    verification: dict[str, Any] | None
     note: str | None
     created_at: str  # ISO 8601 UTC
     updated_at: str

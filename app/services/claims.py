@@ -305,7 +305,8 @@ def get_claim(session: Session, user: User, claim_id: int) -> Claim:
     return claim
 
 
-def visible_layer(session: Session, access: ProjectAccess, annotator: str | None, layer: str | None) -> tuple[str, int | None]:
+def visible_layer(session: Session, access: ProjectAccess, annotator: str | None,
+                  layer: str | None) -> tuple[str, int | None]:
     """Which rows the caller may read: their own, or (curators, or anyone when not blind) another's/gold."""
     if layer not in (None, "", "annotator", "gold"):
         raise DomainError("layer is annotator or gold", "layer")

@@ -53,7 +53,8 @@ def _json_records(text: str, filename: str) -> Iterator[tuple[str, Any]]:
             raise DomainError(f"{filename} line {number}: not valid JSON ({exc})", "file") from exc
 
 
-def parse_file(filename: str, data: bytes, fmt: str = "auto", defaults: dict[str, Any] | None = None) -> list[DocumentInput]:
+def parse_file(filename: str, data: bytes, fmt: str = "auto",
+               defaults: dict[str, Any] | None = None) -> list[DocumentInput]:
     """The documents in one file; any bad document makes the whole file a clear error."""
     name = PurePath(filename).name or "upload"
     kind = detect_format(name, fmt)

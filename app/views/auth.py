@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session as cookie_session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import session as cookie_session
 from flask_login import login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 

@@ -8,8 +8,8 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Response, g, request, stream_with_context
-from werkzeug.utils import secure_filename
 from sqlalchemy.orm import Session
+from werkzeug.utils import secure_filename
 
 from app.db import get_session
 from app.errors import DomainError

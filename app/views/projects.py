@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response as FlaskResponse, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Response as FlaskResponse
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app.errors import DomainError
 from app.export import WRITERS
-from app.forms import ExportForm, choices, ImportForm, MemberForm, MergeForm, NewProjectForm, SpeakerForm
+from app.forms import ExportForm, ImportForm, MemberForm, MergeForm, NewProjectForm, SpeakerForm, choices
 from app.security import acting_user
 from app.services import documents as document_service
 from app.services import exports as export_service
@@ -205,7 +206,8 @@ def codebook_json(slug: str) -> FlaskResponse:
     access = _access(slug)
     view = project_service.current_codebook(session(), access.project.id)
     response = FlaskResponse(json.dumps(view.as_api(), ensure_ascii=False, indent=1), mimetype="application/json")
-    response.headers["Content-Disposition"] = f'attachment; filename="{access.project.slug}-codebook-v{view.version}.json"'
+    filename = f"{access.project.slug}-codebook-v{view.version}.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

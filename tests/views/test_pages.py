@@ -136,7 +136,7 @@ def test_import_by_paste_and_upload(app: Any) -> None:
     assert pasted.status_code == 302 and "/documents/" in pasted.headers["Location"]
     uploads = {"csrf_token": token, "format": "auto", "file": [
         (io.BytesIO(b"<p>Upload one</p><script>x()</script>"), "one.html"),
-        (io.BytesIO('{"title": "J", "text": "Json one"}\n{"title": "K", "text": "Json two"}\n'.encode()), "two.jsonl"),
+        (io.BytesIO(b'{"title": "J", "text": "Json one"}\n{"title": "K", "text": "Json two"}\n'), "two.jsonl"),
     ]}
     response = client.post("/projects/demo/import", data=uploads, content_type="multipart/form-data")
     assert response.status_code == 302

@@ -1,0 +1,102 @@
+"""End to end in real Chromium: log in, select a quote, save a claim, find it in the export."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from app.db import get_session
+from app.models import Claim, ClaimSegment
+from tests.browser.conftest import log_in, select_text
+from tests.conftest import PASSWORD, seed_document_id
+
+pytestmark = pytest.mark.browser
+QUOTE = "What Armenia did is unacceptable. It must get back to its senses,"
+
+
+def stored_segments(app: Any) -> list[tuple[str, str | None]]:
+    with app.app_context():
+        rows = get_session().execute(
+            sa.select(ClaimSegment.text, Claim.note).join(Claim, Claim.id == ClaimSegment.claim_id)
+            .order_by(ClaimSegment.id)).all()
+    return [(text, note) for text, note in rows]
+
+
+def test_annotate_a_quote_and_find_it_in_the_csv_export(app: Any, live_server: str, page: Any) -> None:
+    log_in(page, live_server, "annotator1", PASSWORD)
+    doc = seed_document_id(app)
+    page.goto(f"{live_server}/documents/{doc}")
+    select_text(page, "Armenia did is unaccept")  # a sloppy drag: snapped to whole words
+    page.keyboard.press("c")
+    assert page.inner_text("#content-preview") == "“Armenia did is unacceptable”"
+    page.click("button[data-action=clear]")
+    select_text(page, QUOTE)
+    page.keyboard.press("c")
+    select_text(page, "he said")
+    page.keyboard.press("u")
+    page.fill("#speaker", "Cavusoglu")
+    page.select_option("#attribution", "direct")
+    page.select_option("#stance_T2", "against")
+    page.select_option("#claim_type", "opinion")
+    page.select_option("#check_worthiness", "NFS")
+    page.click("#submit")
+    page.wait_for_selector("#claim-list li[data-claim]")
+    item = page.inner_text("#claim-list li[data-claim]")
+    assert "Mevlüt Çavuşoğlu" in item and "T2 against" in item
+    assert page.locator("mark.hl.content").first.inner_text() == QUOTE
+    assert stored_segments(app) == [(QUOTE, None)]
+
+    page.goto(f"{live_server}/projects/demo/export")
+    page.select_option("#format", "csv")
+    with page.expect_download() as download_info:
+        page.click("#download")
+    data = download_info.value.path().read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        claims_csv = archive.read("claims.csv").decode("utf-8-sig")
+    assert QUOTE in claims_csv and "Mevlüt Çavuşoğlu" in claims_csv and "against" in claims_csv
+
+
+def test_offsets_survive_emoji_and_non_latin_scripts(app: Any, live_server: str, page: Any, as_user: Any) -> None:
+    text = ("Family 👨‍👩‍👧 and flag 🇩🇪 first. “Խաղաղություն է պետք,” ասաց նա.\n\n"
+            "قال المتحدث «السلام ممكن» اليوم. Cafe\u0301 😀 “we will talk” said Ilham Aliyev.")
+    created = as_user("curator").post("/api/v1/projects/demo/documents", {"title": "Scripts", "text": text}).json
+    log_in(page, live_server, "annotator1", PASSWORD)
+    page.goto(f"{live_server}/documents/{created['id']}")
+    for needle in ("Խաղաղություն է պետք", "السلام ممكن", "we will talk"):
+        select_text(page, needle)
+        page.keyboard.press("c")
+        page.select_option("#attribution", "direct")
+        page.click("#submit")
+        page.wait_for_load_state("load")
+        page.wait_for_selector(f"#claim-list li[data-claim]:has-text('{needle}')")
+    assert [t for t, _ in stored_segments(app)] == ["Խաղաղություն է պետք", "السلام ممكن", "we will talk"]
+
+
+def test_a_failed_save_keeps_the_draft(app: Any, live_server: str, page: Any) -> None:
+    log_in(page, live_server, "annotator1", PASSWORD)
+    doc = seed_document_id(app)
+    page.goto(f"{live_server}/documents/{doc}")
+    select_text(page, QUOTE)
+    page.keyboard.press("c")
+    page.fill("#speaker", "Nobody Known")
+    page.select_option("#attribution", "direct")
+    page.click("#submit")
+    page.wait_for_selector("#save-status.error")
+    assert "no speaker named" in page.inner_text("#save-status")
+    # The network goes down: the page says so and keeps the draft across a reload.
+    page.fill("#speaker", "Cavusoglu")
+    page.route("**/api/v1/documents/*/claims", lambda route: route.abort())
+    page.click("#submit")
+    page.wait_for_selector("#save-status.error")
+    assert "Not saved" in page.inner_text("#save-status")
+    page.unroute("**/api/v1/documents/*/claims")
+    page.reload()
+    assert QUOTE in page.inner_text("#content-preview")
+    assert page.input_value("#speaker") == "Cavusoglu"
+    page.click("#submit")
+    page.wait_for_selector("#claim-list li[data-claim]")
+    assert stored_segments(app) == [(QUOTE, None)]
