@@ -64,3 +64,20 @@ def claim_json(claim: Claim, codebook: CodebookView) -> dict[str, Any]:
         "verifiable": codebook.verifiable(claim.claim_type), "origin": claim.origin, "anchor": claim.anchor,
         "created_at": iso(claim.created_at), "updated_at": iso(claim.updated_at),
     }
+
+
+def marker_json(marker: Any, in_quote: bool) -> dict[str, Any]:
+    return {"id": marker.id, "version": marker.version, "codebook_version": marker.codebook_version,
+            "document": marker.document_id, "annotator": marker.annotator.username, "layer": marker.layer,
+            "span": {"start": marker.start, "end": marker.end, "text": marker.text}, "bias_type": marker.bias_type,
+            "target": marker.target, "polarity": marker.polarity, "note": marker.note, "in_quote": in_quote,
+            "anchor": marker.anchor, "created_at": iso(marker.created_at), "updated_at": iso(marker.updated_at)}
+
+
+def labels_json(row: Any) -> dict[str, Any]:
+    if row is None:
+        return {"outlet": None, "ownership": None, "genre": None, "frame": None, "slant": {}, "omissions": None,
+                "notes": None, "version": 0}
+    return {"outlet": row.outlet, "ownership": row.ownership, "genre": row.genre, "frame": row.frame,
+            "slant": dict(row.slant or {}), "omissions": row.omissions, "notes": row.notes, "version": row.version,
+            "codebook_version": row.codebook_version, "updated_at": iso(row.updated_at)}

@@ -11,10 +11,11 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from app.errors import DomainError
-from app.presenters import claim_json, document_json, document_summary, speaker_json
+from app.presenters import claim_json, document_json, document_summary, labels_json, marker_json, speaker_json
 from app.services import claims as claim_service
 from app.services import documents as document_service
 from app.services import exports as export_service
+from app.services import markers as marker_service
 from app.services import projects as project_service
 from app.services import speakers as speaker_service
 from app.services.users import get_user_by_name
@@ -206,6 +207,58 @@ def delete_claim(claim_id: int) -> tuple[str, int]:
     claim_service.delete_claim(session(), api_user(), claim_id, int(version) if version and version.isdigit() else None)
     session().commit()
     return "", 204
+
+
+@bp.get("/documents/<int:document_id>/markers")
+def list_markers(document_id: int) -> Response:
+    ctx = claim_service.load_document_context(session(), api_user(), document_id)
+    layer, annotator_id = claim_service.visible_layer(session(), ctx.access, request.args.get("annotator"),
+                                                      request.args.get("layer"))
+    ranges = marker_service.quoted_ranges(session(), document_id, layer, annotator_id)
+    markers = marker_service.list_markers(session(), document_id, layer, annotator_id)
+    return jsonify({"items": [marker_json(m, marker_service.in_quote(m, ranges)) for m in markers]})
+
+
+def _marker_response(marker: Any, status: int) -> tuple[Response, int]:
+    ranges = marker_service.quoted_ranges(session(), marker.document_id, marker.layer, marker.annotator_id)
+    session().refresh(marker, ["annotator"])
+    return jsonify(marker_json(marker, marker_service.in_quote(marker, ranges))), status
+
+
+@bp.post("/documents/<int:document_id>/markers")
+def create_marker(document_id: int) -> tuple[Response, int]:
+    marker = marker_service.create_marker(session(), api_user(), document_id, json_body())
+    session().commit()
+    return _marker_response(marker, 201)
+
+
+@bp.patch("/markers/<int:marker_id>")
+def update_marker(marker_id: int) -> tuple[Response, int]:
+    marker = marker_service.update_marker(session(), api_user(), marker_id, json_body())
+    session().commit()
+    return _marker_response(marker, 200)
+
+
+@bp.delete("/markers/<int:marker_id>")
+def delete_marker(marker_id: int) -> tuple[str, int]:
+    marker_service.delete_marker(session(), api_user(), marker_id)
+    session().commit()
+    return "", 204
+
+
+@bp.get("/documents/<int:document_id>/labels")
+def get_labels(document_id: int) -> Response:
+    ctx = claim_service.load_document_context(session(), api_user(), document_id)
+    layer, annotator_id = claim_service.visible_layer(session(), ctx.access, request.args.get("annotator"),
+                                                      request.args.get("layer"))
+    return jsonify(labels_json(marker_service.get_labels(session(), document_id, layer, annotator_id)))
+
+
+@bp.put("/documents/<int:document_id>/labels")
+def put_labels(document_id: int) -> Response:
+    row = marker_service.put_labels(session(), api_user(), document_id, json_body())
+    session().commit()
+    return jsonify(labels_json(row))
 
 
 @bp.get("/projects/<slug>/export")
