@@ -18,8 +18,8 @@ from app.domain.text import ParagraphSpan
 class Mark:
     start: int
     end: int
-    claim_id: int
-    kind: str  # content, source, cue
+    claim_id: int  # the claim's id, or the bias marker's for kind "bias"
+    kind: str  # content, source, cue or bias
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,11 @@ class Piece:
 
     @property
     def claim_ids(self) -> list[int]:
-        return sorted({m.claim_id for m in self.marks})
+        return sorted({m.claim_id for m in self.marks if m.kind != "bias"})
+
+    @property
+    def marker_ids(self) -> list[int]:
+        return sorted({m.claim_id for m in self.marks if m.kind == "bias"})
 
     @property
     def kinds(self) -> list[str]:

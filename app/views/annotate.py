@@ -9,9 +9,10 @@ from werkzeug.wrappers import Response
 from app.domain.highlight import Mark, paragraph_pieces
 from app.errors import DomainError
 from app.forms import ClaimForm
-from app.presenters import claim_json
+from app.presenters import claim_json, labels_json, marker_json
 from app.security import acting_user
 from app.services import claims as claim_service
+from app.services import markers as marker_service
 from app.services import projects as project_service
 from app.services import speakers as speaker_service
 from app.services.documents import paragraph_spans
@@ -31,7 +32,10 @@ def _page(document_id: int, form: ClaimForm | None = None, status: int = 200) ->
     marks = [Mark(s.start, s.end, c.id, "content") for c in claims for s in c.segments]
     marks += [Mark(c.source_start, c.source_end or 0, c.id, "source") for c in claims if c.source_start is not None]
     marks += [Mark(c.cue_start, c.cue_end or 0, c.id, "cue") for c in claims if c.cue_start is not None]
+    markers = marker_service.list_markers(session(), document_id, layer, annotator_id)
+    marks += [Mark(m.start, m.end, m.id, "bias") for m in markers]
     pieces = paragraph_pieces(ctx.document.text, paragraphs, marks)
+    quoted = [(s.start, s.end) for c in claims if c.attribution != "authorial" for s in c.segments]
     if form is None:
         form = ClaimForm()
     form.set_choices(ctx.codebook)
@@ -44,6 +48,8 @@ def _page(document_id: int, form: ClaimForm | None = None, status: int = 200) ->
         (layer == "gold" and ctx.access.is_curator), layer=layer, viewing=request.args.get("annotator") or None,
         speakers=speaker_service.list_speakers(session(), ctx.project.id), members=members,
         api_base=url_for("api.list_projects").rsplit("/projects", 1)[0],
+        markers=markers, markers_json=[marker_json(m, marker_service.in_quote(m, quoted)) for m in markers],
+        labels=labels_json(marker_service.get_labels(session(), document_id, layer, annotator_id)),
     ), status
 
 

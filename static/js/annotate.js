@@ -272,7 +272,8 @@
   const definitionEl = document.getElementById("definition");
   function showDefinitions(name, selected) {
     const field = name.startsWith("stance_") ? "stance" : name;
-    const entries = (data.codebook.fields || {})[field];
+    const entries = field === "targets" ? data.codebook.targets.map((t) => ({ code: t.code, label: t.label, definition: t.description }))
+      : (data.codebook.fields || {})[field];
     if (!entries) return;
     definitionEl.replaceChildren();
     const title = document.createElement("h3");
@@ -327,6 +328,77 @@
     if (draft.content.length && localStorage.getItem(draftKey)) { event.preventDefault(); }
   });
 
+  /* ---- bias markers and article labels ---- */
+  const markerForm = document.getElementById("marker-form");
+  let markerSpan = null;
+  function markSelection() {
+    const span = currentSelection();
+    if (!span || !markerForm) return;
+    markerSpan = span;
+    document.getElementById("marker-preview").textContent = describe(span);
+    markerForm.elements["bias_type"].focus();
+  }
+  async function sendJson(method, path, body) {
+    const response = await fetch(data.apiBase + path, {
+      method: method, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let payload = null;
+    try { payload = response.status === 204 ? null : await response.json(); } catch (e) { payload = null; }
+    return { ok: response.ok, status: response.status, body: payload };
+  }
+  function explain(result) {
+    const error = (result.body && result.body.error) || {};
+    if (result.status === 400 && error.code === "csrf" || result.status === 401) return "your session expired; log in again (in a new tab) and retry";
+    return (error.message || "error " + result.status) + fieldLabel(error.field);
+  }
+  if (markerForm) {
+    markerForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const status = document.getElementById("marker-status");
+      if (!markerSpan) { status.textContent = "Select words and press B first."; status.className = "status warn"; return; }
+      const body = { span: { start: markerSpan.start, end: markerSpan.end, text: slice(markerSpan.start, markerSpan.end) },
+        bias_type: markerForm.elements["bias_type"].value, target: markerForm.elements["target"].value || null,
+        polarity: markerForm.elements["polarity"].value || null };
+      let result;
+      try { result = await sendJson("POST", "/documents/" + data.document + "/markers", body); }
+      catch (e) { status.textContent = "Not saved: the server cannot be reached."; status.className = "status error"; return; }
+      if (result.ok) { window.location.hash = "m" + result.body.id; window.location.reload(); return; }
+      status.textContent = "Not saved: " + explain(result);
+      status.className = "status error";
+    });
+    markerForm.querySelectorAll("select").forEach((el) => el.addEventListener("focus", () => showDefinitions(el.name === "target" ? "targets" : el.name, el.value)));
+  }
+  document.querySelectorAll("[data-delete-marker]").forEach((button) => button.addEventListener("click", async () => {
+    if (!window.confirm("Delete this bias marker? It stays in the audit log.")) return;
+    const result = await sendJson("DELETE", "/markers/" + button.dataset.deleteMarker);
+    if (result.ok) window.location.reload();
+  }));
+  const labelsForm = document.getElementById("labels-form");
+  if (labelsForm && root.dataset.editable === "yes") {
+    labelsForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const status = document.getElementById("labels-status");
+      const value = (name) => labelsForm.elements[name].value || null;
+      const slant = {};
+      labelsForm.querySelectorAll("[data-slant]").forEach((el) => { if (el.value) slant[el.dataset.slant] = el.value; });
+      const body = { outlet: value("outlet"), ownership: value("ownership"), genre: value("genre"), frame: value("frame"),
+        slant: slant, omissions: value("omissions"), notes: value("notes"), version: Number(labelsForm.dataset.version) };
+      let result;
+      try { result = await sendJson("PUT", "/documents/" + data.document + "/labels", body); }
+      catch (e) { status.textContent = "Not saved: the server cannot be reached."; status.className = "status error"; return; }
+      if (result.ok) {
+        labelsForm.dataset.version = result.body.version;
+        status.textContent = "Saved.";
+        status.className = "status ok";
+      } else {
+        status.textContent = "Not saved: " + explain(result) + (result.status === 409 ? " Reload to see the other version." : "");
+        status.className = "status error";
+      }
+    });
+  }
+
   function typing(target) {
     return target.closest && target.closest("input, textarea, select, [contenteditable]");
   }
@@ -359,5 +431,6 @@
     else if (key === "u") { event.preventDefault(); setSpan("cue"); }
     else if (key === "p") { event.preventDefault(); form.elements["speaker"].focus(); }
     else if (key === "a") { event.preventDefault(); form.elements["attribution"].focus(); }
+    else if (key === "b") { event.preventDefault(); markSelection(); }
   });
 })();
