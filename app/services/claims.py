@@ -153,8 +153,7 @@ def _apply(session: Session, ctx: DocumentContext, claim: Claim, payload: dict[s
             segments = check_segments(ctx.document.text, paragraphs, payload.get("content"))
         except SpanError as exc:
             raise DomainError(str(exc), exc.field) from exc
-        claim.segments = [ClaimSegment(ordinal=i, start=s.start, end=s.end, text=s.text, paragraph=s.paragraph)
-                          for i, s in enumerate(segments)]
+        _replace_segments(claim, segments, creating)
     for name in ("source", "cue"):
         key = f"{name}_span"
         if creating or key in payload:
@@ -184,13 +183,30 @@ def _apply(session: Session, ctx: DocumentContext, claim: Claim, payload: dict[s
         if creating:
             claim.stances = [ClaimStance(target=t, value=v) for t, v in sorted(stances.items())]
         else:
+            # Change rows in place: a new row for a target that still has one would break
+            # the (claim, target) key, because the flush inserts before it deletes orphans.
             by_target = {s.target: s for s in claim.stances}
-            claim.stances = [by_target[t] if t in by_target and by_target[t].value == v
-                             else ClaimStance(target=t, value=v) for t, v in sorted(stances.items())]
+            kept = []
+            for target, value in sorted(stances.items()):
+                row = by_target.get(target) or ClaimStance(target=target)
+                row.value = value
+                kept.append(row)
+            claim.stances = kept
     if creating or "verification" in payload:
         claim.verification = _verification(codebook, payload.get("verification"), ctx.access.user)
     if creating or "note" in payload:
         claim.note = _note(payload.get("note"))
+
+
+def _replace_segments(claim: Claim, segments: list[Span], creating: bool) -> None:
+    """Set the content segments, reusing existing rows by ordinal (the key is claim + ordinal)."""
+    existing = [] if creating else list(claim.segments)
+    rows = []
+    for ordinal, span in enumerate(segments):
+        row = existing[ordinal] if ordinal < len(existing) else ClaimSegment(ordinal=ordinal)
+        row.start, row.end, row.text, row.paragraph = span.start, span.end, span.text, span.paragraph
+        rows.append(row)
+    claim.segments = rows
 
 
 def claim_snapshot(claim: Claim) -> dict[str, Any]:
@@ -265,9 +281,12 @@ def update_claim(session: Session, user: User, claim_id: int, payload: Any) -> C
         raise Conflict(f"this claim was changed since version {version}; the current version is {claim.version}",
                        "version", current=claim.version)
     before = claim_snapshot(claim)
-    _apply(session, ctx, claim, {k: v for k, v in payload.items() if k in EDITABLE}, creating=False)
-    claim.codebook_version = ctx.codebook.version
-    claim.updated_at = datetime.now(UTC)  # bumps the version even if only child rows changed
+    # One flush at the end, so the version goes up by exactly one (each flush of a changed row
+    # would bump it, and the lookups inside _apply would otherwise autoflush).
+    with session.no_autoflush:
+        _apply(session, ctx, claim, {k: v for k, v in payload.items() if k in EDITABLE}, creating=False)
+        claim.codebook_version = ctx.codebook.version
+        claim.updated_at = datetime.now(UTC)  # bumps the version even if only child rows changed
     session.flush()
     audit.record(session, user, "update", "claim", claim.id, ctx.project.id, before=before, after=claim_snapshot(claim))
     return claim

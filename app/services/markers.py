@@ -116,9 +116,10 @@ def update_marker(session: Session, user: User, marker_id: int, payload: Any) ->
     if version != marker.version:
         raise Conflict(f"this marker was changed since version {version}", "version", current=marker.version)
     before = marker_snapshot(marker)
-    _apply_marker(session, ctx, marker, payload, creating=False)
-    marker.codebook_version = ctx.codebook.version
-    marker.updated_at = datetime.now(UTC)
+    with session.no_autoflush:  # one flush, so the version goes up by exactly one
+        _apply_marker(session, ctx, marker, payload, creating=False)
+        marker.codebook_version = ctx.codebook.version
+        marker.updated_at = datetime.now(UTC)
     session.flush()
     audit.record(session, user, "update", "bias_marker", marker.id, ctx.project.id, before=before,
                  after=marker_snapshot(marker))

@@ -41,8 +41,9 @@
     // Whole words only: extend into a word cut in half, then trim white space at both ends.
     while (start > 0 && WORD.test(chars[start - 1]) && WORD.test(chars[start])) start--;
     while (end < chars.length && WORD.test(chars[end]) && WORD.test(chars[end - 1])) end++;
-    while (start < end && /\s/u.test(chars[start])) start++;
-    while (end > start && /\s/u.test(chars[end - 1])) end--;
+    // White space and the outer quotation marks are not part of a claim's words (codebook rule).
+    while (start < end && /[\s"“”„«»‘’‚'‹›]/u.test(chars[start])) start++;
+    while (end > start && /[\s"“”„«»’‘'‹›]/u.test(chars[end - 1])) end--;
     return [start, end];
   }
   function currentSelection() {
@@ -402,28 +403,55 @@
   function typing(target) {
     return target.closest && target.closest("input, textarea, select, [contenteditable]");
   }
-  function extendSelection(direction, grow) {
+  // Keyboard selection, word by word: the end moves with Alt+Shift+arrows, the start with Alt+arrows.
+  function nextWordEnd(pos) { while (pos < chars.length && /\s/u.test(chars[pos])) pos++; while (pos < chars.length && !/\s/u.test(chars[pos])) pos++; return pos; }
+  function previousWordEnd(pos) { while (pos > 0 && !/\s/u.test(chars[pos - 1])) pos--; while (pos > 0 && /\s/u.test(chars[pos - 1])) pos--; return pos; }
+  function nextWordStart(pos) { while (pos < chars.length && !/\s/u.test(chars[pos])) pos++; while (pos < chars.length && /\s/u.test(chars[pos])) pos++; return pos; }
+  function previousWordStart(pos) { while (pos > 0 && /\s/u.test(chars[pos - 1])) pos--; while (pos > 0 && !/\s/u.test(chars[pos - 1])) pos--; return pos; }
+  function moveSelection(edge, direction) {
     const span = currentSelection();
-    if (!span) return;
+    if (!span) return selectParagraph(0);
     let { start, end } = span;
-    if (grow) {
-      if (direction > 0) { end++; while (end < chars.length && !/\s/u.test(chars[end])) end++; }
-      else { start--; while (start > 0 && !/\s/u.test(chars[start - 1])) start--; }
-    } else if (direction > 0) { end--; while (end > start && !/\s/u.test(chars[end - 1])) end--; }
-    else { start++; while (start < end && !/\s/u.test(chars[start])) start++; }
+    if (edge === "end") end = direction > 0 ? nextWordEnd(end) : previousWordEnd(end);
+    else start = direction > 0 ? nextWordStart(start) : previousWordStart(start);
     [start, end] = snap(Math.max(0, start), Math.min(chars.length, end));
     if (end > start) selectOffsets(start, end);
   }
+  let currentParagraph = -1;
+  function selectParagraph(step) {
+    currentParagraph = Math.max(0, Math.min(paragraphs.length - 1, currentParagraph + step));
+    const para = paragraphs[currentParagraph];
+    const start = Number(para.dataset.start);
+    para.scrollIntoView({ block: "center" });
+    selectOffsets(start, nextWordEnd(start));
+  }
+  let currentClaim = -1;
+  function focusClaim(step) {
+    const items = Array.from(document.querySelectorAll("#claim-list li[data-claim]"));
+    if (!items.length) return;
+    currentClaim = (currentClaim + step + items.length) % items.length;
+    items[currentClaim].focus();
+    items[currentClaim].scrollIntoView({ block: "nearest" });
+  }
+  function toggleHelp() {
+    const help = document.getElementById("keys-help");
+    if (help) help.hidden = !help.hidden;
+  }
+
   document.addEventListener("keydown", (event) => {
     if (!form) return;
     if ((event.ctrlKey || event.metaKey) && event.key === "Enter") { event.preventDefault(); save(); return; }
-    if (event.key === "Escape") { clearDraft(); return; }
-    if (typing(event.target) || event.ctrlKey || event.metaKey) return;
-    if (event.altKey && event.shiftKey && (event.key === "ArrowRight" || event.key === "ArrowLeft")) {
-      event.preventDefault(); extendSelection(event.key === "ArrowRight" ? 1 : -1, true); return;
+    if (event.key === "Escape") {
+      const help = document.getElementById("keys-help");
+      if (help && !help.hidden) { help.hidden = true; return; }
+      if (typing(event.target)) { event.target.blur(); return; }
+      clearDraft(); return;
     }
+    if (typing(event.target) || event.ctrlKey || event.metaKey) return;
     if (event.altKey && (event.key === "ArrowRight" || event.key === "ArrowLeft")) {
-      event.preventDefault(); extendSelection(event.key === "ArrowRight" ? 1 : -1, false); return;
+      event.preventDefault();
+      moveSelection(event.shiftKey ? "end" : "start", event.key === "ArrowRight" ? 1 : -1);
+      return;
     }
     const key = event.key.toLowerCase();
     if (key === "c") { event.preventDefault(); addContent(); }
@@ -432,5 +460,15 @@
     else if (key === "p") { event.preventDefault(); form.elements["speaker"].focus(); }
     else if (key === "a") { event.preventDefault(); form.elements["attribution"].focus(); }
     else if (key === "b") { event.preventDefault(); markSelection(); }
+    else if (event.key === "]") { event.preventDefault(); selectParagraph(1); }
+    else if (event.key === "[") { event.preventDefault(); selectParagraph(-1); }
+    else if (key === "j") { event.preventDefault(); focusClaim(1); }
+    else if (key === "k") { event.preventDefault(); focusClaim(-1); }
+    else if (key === "e" && currentClaim >= 0) {
+      event.preventDefault();
+      const item = document.querySelectorAll("#claim-list li[data-claim]")[currentClaim];
+      if (item) edit(Number(item.dataset.claim));
+    }
+    else if (event.key === "?") { event.preventDefault(); toggleHelp(); }
   });
 })();

@@ -100,3 +100,80 @@ def test_a_failed_save_keeps_the_draft(app: Any, live_server: str, page: Any) ->
     page.click("#submit")
     page.wait_for_selector("#claim-list li[data-claim]")
     assert stored_segments(app) == [(QUOTE, None)]
+
+
+def test_a_whole_claim_without_the_mouse(app: Any, live_server: str, page: Any) -> None:
+    log_in(page, live_server, "annotator1", PASSWORD)
+    doc = seed_document_id(app)
+    page.goto(f"{live_server}/documents/{doc}")
+    page.keyboard.press("?")
+    assert page.is_visible("#keys-help")
+    page.keyboard.press("Escape")
+    assert not page.is_visible("#keys-help")
+    for _ in range(8):  # to the paragraph “What Armenia did is unacceptable. …”
+        page.keyboard.press("]")
+    for _ in range(11):
+        page.keyboard.press("Alt+Shift+ArrowRight")
+    page.keyboard.press("c")
+    assert page.inner_text("#content-preview") == f"“{QUOTE}”"
+    page.keyboard.press("p")
+    page.keyboard.type("Cavusoglu")
+    page.keyboard.press("Escape")
+    page.keyboard.press("a")
+    page.keyboard.type("Direct")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#claim-list li[data-claim]")
+    with app.app_context():
+        claim = get_session().scalar(sa.select(Claim))
+        assert claim is not None and claim.attribution == "direct" and claim.speaker_id is not None
+    assert stored_segments(app) == [(QUOTE, None)]
+
+
+def test_two_tabs_on_the_same_claim(app: Any, live_server: str, browser: Any, as_user: Any) -> None:
+    doc = seed_document_id(app)
+    from tests.conftest import find_span
+
+    start, end = find_span(app, doc, QUOTE)
+    created = as_user("annotator1").post(f"/api/v1/documents/{doc}/claims", {
+        "content": [{"start": start, "end": end}], "attribution": "direct", "speaker": "Cavusoglu"}).json
+    context = browser.new_context()
+    first, second = context.new_page(), context.new_page()
+    log_in(first, live_server, "annotator1", PASSWORD)
+    for tab in (first, second):
+        tab.goto(f"{live_server}/documents/{doc}")
+        tab.click(f"[data-edit='{created['id']}']")
+    first.select_option("#claim_type", "opinion")
+    first.click("#submit")
+    first.wait_for_selector("#save-status.ok, #claim-list li[data-claim]")
+    second.select_option("#claim_type", "event")
+    second.click("#submit")
+    second.wait_for_selector(".conflict")
+    assert "Not saved" in second.inner_text("#save-status")
+    conflict = second.inner_text(".conflict")
+    assert "opinion" in conflict and "event" in conflict  # both versions shown
+    second.click(".conflict button")
+    second.wait_for_load_state("load")
+    second.wait_for_selector("#claim-list li[data-claim]")
+    with app.app_context():
+        claim = get_session().get(Claim, created["id"])
+        assert claim is not None and claim.claim_type == "event" and claim.version == 3
+    context.close()
+
+
+def test_bias_marker_and_labels(app: Any, live_server: str, page: Any) -> None:
+    log_in(page, live_server, "annotator1", PASSWORD)
+    doc = seed_document_id(app)
+    page.goto(f"{live_server}/documents/{doc}")
+    select_text(page, "Armenian-occupied")
+    page.keyboard.press("b")
+    page.select_option("#bias_type", "contested_term")
+    page.select_option("#marker_target", "azerbaijan")
+    page.click("#marker-save")
+    page.wait_for_selector("#marker-list li[data-marker]")
+    assert page.locator("mark.hl.bias").first.inner_text() == "Armenian-occupied"
+    page.select_option("#label_genre", "hard_news")
+    page.select_option("#slant_T1", "favor")
+    page.click("#labels-save")
+    page.wait_for_selector("#labels-status.ok")
+    page.reload()
+    assert page.input_value("#label_genre") == "hard_news" and page.input_value("#slant_T1") == "favor"

@@ -150,6 +150,25 @@ def test_update_with_version_and_conflict(app: Any, as_user: Any) -> None:
     assert as_user("curator").patch(f"/api/v1/claims/{claim['id']}", {"version": 2}).status_code == 403
 
 
+def test_update_content_segments_and_stances(app: Any, as_user: Any) -> None:
+    api = as_user("annotator1")
+    doc = seed_document_id(app)
+    claim = api.post(f"/api/v1/documents/{doc}/claims", claim_body(app)).json
+    first, second = find_span(app, doc, "What Armenia did"), find_span(app, doc, "It must get back")
+    two = api.patch(f"/api/v1/claims/{claim['id']}", {
+        "version": 1, "speaker": "Erdogan", "content": [{"start": first[0], "end": first[1]}, {"start": second[0], "end": second[1]}],
+        "stances": [{"target": "T2", "value": "neutral"}, {"target": "T3", "value": "favor"}]})
+    assert two.status_code == 200, two.json
+    assert [s["text"] for s in two.json["content"]] == ["What Armenia did", "It must get back"]
+    assert two.json["version"] == 2 and two.json["speaker"]["name"] == "Recep Tayyip Erdoğan"
+    assert two.json["stances"] == [{"target": "T2", "value": "neutral"}, {"target": "T3", "value": "favor"}]
+    one = api.patch(f"/api/v1/claims/{claim['id']}", {"version": 2, "content": [{"start": second[0], "end": second[1]}],
+                                                      "stances": []})
+    assert one.status_code == 200 and [s["text"] for s in one.json["content"]] == ["It must get back"]
+    assert one.json["stances"] == [] and one.json["version"] == 3
+    assert row_count(app, ClaimSegment) == 1
+
+
 def test_soft_delete_keeps_the_row_and_the_audit_trail(app: Any, as_user: Any) -> None:
     api = as_user("annotator1")
     doc = seed_document_id(app)
