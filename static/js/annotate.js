@@ -211,7 +211,22 @@
       notSaved(error.message || "server error " + response.status, attempt);
     } else {
       setStatus("Not saved: " + (error.message || "error " + response.status) + fieldLabel(error.field), "error");
+      if (error.field === "speaker" && body.speaker && /no speaker named/.test(error.message || "")) offerNewSpeaker(body.speaker);
     }
+  }
+  function offerNewSpeaker(name) {
+    // The registry lacks this name: add it in place (name only; details on the speakers page).
+    const button = document.createElement("button");
+    button.type = "button";
+    button.id = "add-speaker";
+    button.textContent = "Add “" + name + "” to the registry and save";
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      const result = await sendJson("POST", "/projects/" + data.project + "/speakers", { name: name });
+      if (result.ok || result.status === 409) { button.remove(); save(); }
+      else { setStatus("Could not add the speaker: " + explain(result), "error"); button.disabled = false; }
+    });
+    statusEl.after(button);
   }
   function notSaved(reason, attempt) {
     const delay = Math.min(30000, 2000 * Math.pow(2, attempt));

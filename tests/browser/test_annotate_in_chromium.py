@@ -87,6 +87,7 @@ def test_a_failed_save_keeps_the_draft(app: Any, live_server: str, page: Any) ->
     page.click("#submit")
     page.wait_for_selector("#save-status.error")
     assert "no speaker named" in page.inner_text("#save-status")
+    assert page.is_visible("#add-speaker")  # a new speaker can be added in place
     # The network goes down: the page says so and keeps the draft across a reload.
     page.fill("#speaker", "Cavusoglu")
     page.route("**/api/v1/documents/*/claims", lambda route: route.abort())
@@ -158,6 +159,23 @@ def test_two_tabs_on_the_same_claim(app: Any, live_server: str, browser: Any, as
         claim = get_session().get(Claim, created["id"])
         assert claim is not None and claim.claim_type == "event" and claim.version == 3
     context.close()
+
+
+def test_new_speaker_in_place(app: Any, live_server: str, page: Any) -> None:
+    log_in(page, live_server, "annotator1", PASSWORD)
+    doc = seed_document_id(app)
+    page.goto(f"{live_server}/documents/{doc}")
+    select_text(page, "Such a biased and unjustified position brings only more disengagement")
+    page.keyboard.press("c")
+    page.fill("#speaker", "Hikmet Hajiyev")
+    page.select_option("#attribution", "direct")
+    page.click("#submit")
+    page.click("#add-speaker")
+    page.wait_for_selector("#claim-list li[data-claim]:has-text('Hikmet Hajiyev')")
+    with app.app_context():
+        from app.models import Speaker
+
+        assert get_session().scalar(sa.select(Speaker.side).where(Speaker.name == "Hikmet Hajiyev")) is None
 
 
 def test_bias_marker_and_labels(app: Any, live_server: str, page: Any) -> None:
