@@ -7,9 +7,9 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from app.domain.codebook import CodebookView
 
@@ -161,3 +161,19 @@ class ExportForm(FlaskForm):
     format = SelectField("Format", default="csv")  # choices: the export registry, set by the view
     annotator = SelectField("Annotator", validators=[Optional()])
     gold = BooleanField("Gold layer only")
+
+
+class AssignRuleForm(FlaskForm):
+    per_document = IntegerField("Annotators per document", default=1,
+                                validators=[DataRequired(), NumberRange(min=1, max=50)])
+    reliability_percent = IntegerField("Reliability sample, % of documents double-coded", default=10,
+                                       validators=[Optional(), NumberRange(min=0, max=100)])
+    seed = IntegerField("Random seed (the same seed gives the same plan)", default=1,
+                        validators=[Optional(), NumberRange(min=0, max=2**31)])
+    submit = SubmitField("Assign all documents")
+
+
+class SettingsForm(FlaskForm):
+    blind = BooleanField("Blind coding: annotators never see each other's claims")
+    assigned_only = BooleanField("Annotators work only on documents assigned to them")
+    save = SubmitField("Save settings")

@@ -81,3 +81,9 @@ def labels_json(row: Any) -> dict[str, Any]:
     return {"outlet": row.outlet, "ownership": row.ownership, "genre": row.genre, "frame": row.frame,
             "slant": dict(row.slant or {}), "omissions": row.omissions, "notes": row.notes, "version": row.version,
             "codebook_version": row.codebook_version, "updated_at": iso(row.updated_at)}
+
+
+def assignment_json(assignment: Any) -> dict[str, Any]:
+    return {"id": assignment.id, "document": assignment.document_id, "user": assignment.user.username,
+            "status": assignment.status, "reliability": assignment.reliability,
+            "updated_at": iso(assignment.updated_at)}

@@ -15,6 +15,7 @@ from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.models import Claim, ClaimSegment, ClaimStance, Document, Project, User
 from app.sanitize import safe_url
 from app.services import audit
+from app.services.assignments import mark_started, require_document
 from app.services.documents import paragraph_spans
 from app.services.projects import ProjectAccess, access_project, current_codebook
 from app.services.speakers import resolve_speaker
@@ -51,6 +52,7 @@ def load_document_context(session: Session, user: User, document_id: int) -> Doc
     if document is None:
         raise NotFound("no such document")
     access = access_project(session, user, session.get(Project, document.project_id))
+    require_document(session, access, document.id)
     return DocumentContext(document, access, current_codebook(session, document.project_id))
 
 
@@ -251,6 +253,8 @@ def create_claim(session: Session, user: User, document_id: int, payload: Any) -
     _apply(session, ctx, claim, payload, creating=True)
     session.add(claim)
     session.flush()
+    if layer == "annotator":
+        mark_started(session, user.id, document_id)
     audit.record(session, user, "create", "claim", claim.id, ctx.project.id, after=claim_snapshot(claim))
     return claim, True
 

@@ -19,9 +19,10 @@ from app.domain.text import (
     split_plain_text,
 )
 from app.errors import DomainError, NotFound
-from app.models import BiasMarker, Claim, ClaimSegment, ClaimStance, Document, Paragraph, Project
+from app.models import Assignment, BiasMarker, Claim, ClaimSegment, ClaimStance, Document, Paragraph, Project
 from app.sanitize import html_to_paragraphs, safe_url
 from app.services import audit
+from app.services.assignments import require_document
 from app.services.projects import ProjectAccess, access_project
 
 MAX_DOCUMENT_CHARS = 2_000_000
@@ -266,7 +267,9 @@ def get_document_access(session: Session, user: Any, document_id: int) -> tuple[
     if document is None:
         raise NotFound("no such document")
     project = session.get(Project, document.project_id)
-    return document, access_project(session, user, project)
+    access = access_project(session, user, project)
+    require_document(session, access, document.id)
+    return document, access
 
 
 def paragraph_spans(session: Session, document_id: int) -> list[ParagraphSpan]:
@@ -292,6 +295,9 @@ def list_documents(session: Session, access: ProjectAccess, after_id: int = 0, l
     stmt = (sa.select(Document, mine, everyone)
             .where(Document.project_id == access.project.id, Document.id > after_id)
             .order_by(Document.id).limit(limit))
+    if access.project.assigned_only and access.role == "annotator":
+        stmt = stmt.where(Document.id.in_(sa.select(Assignment.document_id).where(
+            Assignment.user_id == access.user.id)))
     if query:
         like = "%" + escape_like(query) + "%"
         stmt = stmt.where(sa.or_(Document.title.ilike(like, escape="\\"), Document.text.ilike(like, escape="\\")))

@@ -11,7 +11,16 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from app.errors import DomainError
-from app.presenters import claim_json, document_json, document_summary, labels_json, marker_json, speaker_json
+from app.presenters import (
+    assignment_json,
+    claim_json,
+    document_json,
+    document_summary,
+    labels_json,
+    marker_json,
+    speaker_json,
+)
+from app.services import assignments as assignment_service
 from app.services import claims as claim_service
 from app.services import documents as document_service
 from app.services import exports as export_service
@@ -259,6 +268,52 @@ def put_labels(document_id: int) -> Response:
     row = marker_service.put_labels(session(), api_user(), document_id, json_body())
     session().commit()
     return jsonify(labels_json(row))
+
+
+@bp.patch("/projects/<slug>")
+def update_project(slug: str) -> Response:
+    access = project_service.get_project_access(session(), api_user(), slug)
+    project = assignment_service.update_settings(session(), access, json_body())
+    session().commit()
+    return jsonify({"slug": project.slug, "name": project.name, "blind": project.blind,
+                    "assigned_only": project.assigned_only})
+
+
+@bp.get("/projects/<slug>/assignments")
+def list_assignments(slug: str) -> Response:
+    access = project_service.get_project_access(session(), api_user(), slug)
+    rows = assignment_service.list_assignments(session(), access.project.id,
+                                               None if access.is_curator else access.user.id)
+    return jsonify({"items": [assignment_json(a) for a in rows]})
+
+
+@bp.post("/projects/<slug>/assignments")
+def create_assignments(slug: str) -> tuple[Response, int]:
+    access = project_service.get_project_access(session(), api_user(), slug)
+    plan = assignment_service.assign(session(), access, json_body())
+    session().commit()
+    return created({"created": plan.created, "existing": plan.existing,
+                    "reliability_documents": plan.reliability_documents})
+
+
+@bp.patch("/assignments/<int:assignment_id>")
+def update_assignment(assignment_id: int) -> Response:
+    body = json_body()
+    if not isinstance(body, dict):
+        raise DomainError("the body is an object {status}", "body")
+    assignment = assignment_service.set_status(session(), api_user(), assignment_id, body.get("status"))
+    session().commit()
+    return jsonify(assignment_json(assignment))
+
+
+@bp.get("/projects/<slug>/progress")
+def progress(slug: str) -> Response:
+    access = project_service.get_project_access(session(), api_user(), slug)
+    people, documents = assignment_service.progress(session(), access)
+    return jsonify({"annotators": [{"user": p.username, "assigned": p.assigned, "todo": p.todo,
+                                    "in_progress": p.in_progress, "done": p.done, "claims": p.claims,
+                                    "claims_per_hour": p.claims_per_hour} for p in people],
+                    "documents": documents})
 
 
 @bp.get("/projects/<slug>/export")

@@ -11,8 +11,19 @@ from werkzeug.wrappers import Response
 
 from app.errors import DomainError
 from app.export import WRITERS
-from app.forms import ExportForm, ImportForm, MemberForm, MergeForm, NewProjectForm, SpeakerForm, choices
+from app.forms import (
+    AssignRuleForm,
+    ExportForm,
+    ImportForm,
+    MemberForm,
+    MergeForm,
+    NewProjectForm,
+    SettingsForm,
+    SpeakerForm,
+    choices,
+)
 from app.security import acting_user
+from app.services import assignments as assignment_service
 from app.services import documents as document_service
 from app.services import exports as export_service
 from app.services import importing
@@ -60,8 +71,10 @@ def show(slug: str) -> str:
     query = (request.args.get("q") or "").strip()[:200] or None
     rows = document_service.list_documents(session(), access, limit=500, query=query)
     members = project_service.list_members(session(), access.project.id) if access.is_curator else []
+    queue = assignment_service.list_assignments(session(), access.project.id, access.user.id)
     return render_template("projects/show.html", access=access, rows=rows, query=query or "",
-                           import_form=ImportForm(), member_form=MemberForm(), members=members)
+                           import_form=ImportForm(), member_form=MemberForm(), members=members, queue=queue,
+                           titles={r.document.id: r.document.title for r in rows})
 
 
 @bp.post("/projects/<slug>/import")
@@ -127,6 +140,42 @@ def add_member(slug: str) -> Response | tuple[str, int]:
     rows = document_service.list_documents(session(), access, limit=500)
     return render_template("projects/show.html", access=access, rows=rows, query="", import_form=ImportForm(),
                            member_form=form, members=project_service.list_members(session(), access.project.id)), 422
+
+
+@bp.route("/projects/<slug>/assignments", methods=["GET", "POST"])
+@login_required
+def assignments(slug: str) -> str | Response | tuple[str, int]:
+    access = _access(slug)
+    project_service.require_curator(access)
+    rule = AssignRuleForm(prefix="rule")
+    settings = SettingsForm(prefix="settings", data={"blind": access.project.blind,
+                                                     "assigned_only": access.project.assigned_only})
+    status = 200
+    if request.method == "POST":
+        try:
+            if rule.submit.data and rule.validate_on_submit():
+                plan = assignment_service.assign(session(), access, {
+                    "per_document": rule.per_document.data, "reliability_percent": rule.reliability_percent.data or 0,
+                    "seed": rule.seed.data or 0})
+                session().commit()
+                flash(f"Created {plan.created} assignment(s); {plan.reliability_documents} document(s) "
+                      "in the reliability sample.")
+                return redirect(url_for("projects.assignments", slug=slug))
+            if settings.save.data and settings.validate_on_submit():
+                assignment_service.update_settings(session(), access, {
+                    "blind": bool(settings.blind.data), "assigned_only": bool(settings.assigned_only.data)})
+                session().commit()
+                flash("Settings saved.")
+                return redirect(url_for("projects.assignments", slug=slug))
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                raise
+            target = getattr(rule, exc.field, None) if exc.field else None
+            (target if target is not None and hasattr(target, "errors") else rule.per_document).errors = [exc.message]
+        status = 422
+    people, documents = assignment_service.progress(session(), access)
+    return render_template("projects/assignments.html", access=access, rule=rule, settings=settings,
+                           people=people, documents=documents), status
 
 
 @bp.route("/projects/<slug>/speakers", methods=["GET", "POST"])

@@ -415,6 +415,15 @@
     });
   }
 
+  const markDone = document.getElementById("mark-done");
+  if (markDone) {
+    markDone.addEventListener("click", async () => {
+      const result = await sendJson("PATCH", "/assignments/" + markDone.dataset.assignment, { status: "done" });
+      if (result.ok) window.location.href = markDone.dataset.next;
+      else setStatus("Not marked done: " + explain(result), "error");
+    });
+  }
+
   function typing(target) {
     return target.closest && target.closest("input, textarea, select, [contenteditable]");
   }
