@@ -21,6 +21,7 @@ from app.presenters import (
     speaker_json,
 )
 from app.services import assignments as assignment_service
+from app.services import balance as balance_service
 from app.services import claims as claim_service
 from app.services import documents as document_service
 from app.services import exports as export_service
@@ -314,6 +315,20 @@ def progress(slug: str) -> Response:
                                     "in_progress": p.in_progress, "done": p.done, "claims": p.claims,
                                     "claims_per_hour": p.claims_per_hour} for p in people],
                     "documents": documents})
+
+
+@bp.get("/documents/<int:document_id>/balance")
+def document_balance(document_id: int) -> Response:
+    document, access = document_service.get_document_access(session(), api_user(), document_id)
+    scope = balance_service.parse_scope(session(), access, request.args, document_id=document.id)
+    return jsonify(balance_service.compute(session(), access, scope).as_json())
+
+
+@bp.get("/projects/<slug>/balance")
+def project_balance(slug: str) -> Response:
+    access = project_service.get_project_access(session(), api_user(), slug)
+    scope = balance_service.parse_scope(session(), access, request.args)
+    return jsonify(balance_service.compute(session(), access, scope).as_json())
 
 
 @bp.get("/projects/<slug>/export")

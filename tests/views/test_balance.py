@@ -1,0 +1,57 @@
+"""Sourcing balance against the hand annotation of the demo article (tests/data/demo_claims.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import seed_document_id
+from tests.demo_fixture import annotate_demo
+
+
+def test_every_quote_of_the_demo_can_be_annotated_through_the_api(app: Any, as_user: Any) -> None:
+    saved = annotate_demo(as_user("annotator1"), seed_document_id(app))
+    assert len(saved) == 21
+    multi = [c for c in saved if len(c["content"]) == 2]
+    assert [[s["paragraph"] for s in c["content"]] for c in multi] == [[19, 20], [25, 26]]
+
+
+def test_demo_balance_matches_the_hand_count(app: Any, as_user: Any) -> None:
+    api = as_user("annotator1")
+    doc = seed_document_id(app)
+    annotate_demo(api, doc)
+    balance = api.get(f"/api/v1/documents/{doc}/balance").json
+    sides = {side: {k: v[k] for k in ("claims", "direct", "indirect", "mixed")} for side, v in balance["sides"].items()}
+    assert sides == {
+        "azerbaijan": {"claims": 11, "direct": 5, "indirect": 4, "mixed": 2},
+        "armenia": {"claims": 2, "direct": 0, "indirect": 1, "mixed": 1},
+        "turkey": {"claims": 3, "direct": 1, "indirect": 2, "mixed": 0},
+        "third_party": {"claims": 1, "direct": 0, "indirect": 0, "mixed": 1},
+    }
+    assert balance["authorial"] == 3 and balance["vague"] == 1 and balance["claims"] == 21
+    # Quoted words (direct and mixed content): Armenia's side speaks only in a 10-word fragment,
+    # Turkey in one 12-word quote, Pakistan in 5 words.
+    assert balance["sides"]["armenia"]["quoted_words"] == 10
+    assert balance["sides"]["turkey"]["quoted_words"] == 12
+    assert balance["sides"]["third_party"]["quoted_words"] == 5
+    assert balance["sides"]["azerbaijan"]["quoted_words"] > 10 * balance["sides"]["armenia"]["quoted_words"]
+    speakers = {s["name"]: s["claims"] for s in balance["speakers"]}
+    assert speakers["Azay Guliyev"] == 9 and speakers["Mevlüt Çavuşoğlu"] == 2
+    assert balance["cue_valence"]["azerbaijan"] == {"neutral": 7, "endorsing": 1, "emotive": 1}
+    guliyev = next(s for s in balance["stances"] if s["speaker"] == "Azay Guliyev")
+    assert guliyev["targets"]["T2"]["against"] == 4 and guliyev["targets"]["T5"]["against"] == 3
+    # The project view pools the same claims; other annotators' balance is empty.
+    assert as_user("curator").get("/api/v1/projects/demo/balance?annotator=annotator1").json["claims"] == 21
+    assert as_user("annotator2").get("/api/v1/projects/demo/balance").json["claims"] == 0
+
+
+def test_balance_filters_and_bad_filters(app: Any, as_user: Any) -> None:
+    api = as_user("annotator1")
+    annotate_demo(api, seed_document_id(app))
+    assert api.get("/api/v1/projects/demo/balance?outlet=TRT%20World").json["claims"] == 21
+    assert api.get("/api/v1/projects/demo/balance?outlet=Other").json["claims"] == 0
+    for query, field in [("date_from=yesterday", "date_from"), ("layer=draft", "layer"),
+                         ("annotator=nobody", "annotator")]:
+        response = as_user("curator").get(f"/api/v1/projects/demo/balance?{query}")
+        assert response.status_code == 422 and response.json["error"]["field"] == field
+    assert api.get("/api/v1/projects/demo/balance?layer=gold").status_code == 403
+    assert api.get("/api/v1/projects/demo/balance?annotator=annotator2").status_code == 403
