@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.views import admin, annotate, api, auth, projects
+    from app.views import admin, analysis, annotate, api, auth, projects
 
-    for module in (auth, projects, annotate, admin, api):
+    for module in (auth, projects, annotate, analysis, admin, api):
         app.register_blueprint(module.bp)

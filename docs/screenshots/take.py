@@ -21,17 +21,6 @@ from app import create_app  # noqa: E402
 from app.db import get_session  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 
-CLAIMS = [
-    ("another provocation of Armenia", "Ilham Aliyev", "direct", "opinion", "NFS", {"T2": "against"}),
-    ("What Armenia did is unacceptable. It must get back to its senses,", "Cavusoglu", "direct", "opinion",
-     "NFS", {"T2": "against", "T1": "favor"}),
-    ("Ankara will stand by Azerbaijan in the event of any escalation", "Erdogan", "indirect", "prediction",
-     "CFS", {"T1": "favor", "T3": "favor"}),
-    ("Armenia had endangered the lives of civilians living along the border region", "Guliyev", "indirect",
-     "event", "CFS", {"T2": "against"}),
-]
-
-
 def main() -> None:
     folder = Path(tempfile.mkdtemp())
     url = f"sqlite:///{folder / 'shots.sqlite3'}"
@@ -48,13 +37,14 @@ def main() -> None:
         from app.models import User
 
         annotator = session.query(User).filter_by(username="annotator1").one()
-        text = session.get(__import__("app.models", fromlist=["Document"]).Document, result.document_id).text
-        for quote, speaker, attribution, claim_type, worth, stances in CLAIMS:
-            start = text.index(quote)
-            create_claim(session, annotator, result.document_id, {
-                "content": [{"start": start, "end": start + len(quote)}], "speaker": speaker,
-                "attribution": attribution, "claim_type": claim_type, "check_worthiness": worth,
-                "stances": [{"target": t, "value": v} for t, v in stances.items()]})
+        from app.models import Document
+        from app.presenters import document_json
+        from app.services.documents import paragraph_spans
+        from tests.demo_fixture import demo_claim_bodies
+
+        document = session.get(Document, result.document_id)
+        for body in demo_claim_bodies(document_json(document, paragraph_spans(session, document.id))):
+            create_claim(session, annotator, result.document_id, body)
         session.commit()
         password = result.credentials["annotator1"]
         document_id = result.document_id
@@ -72,6 +62,8 @@ def main() -> None:
         page.goto(f"{base}/documents/{document_id}")
         page.evaluate("document.getElementById('p7').scrollIntoView({block: 'start'})")
         page.screenshot(path=str(REPO / "docs" / "screenshots" / "annotate.png"))
+        page.goto(f"{base}/projects/demo/balance")
+        page.screenshot(path=str(REPO / "docs" / "screenshots" / "balance.png"), full_page=False)
         browser.close()
     server.shutdown()
 

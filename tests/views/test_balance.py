@@ -55,3 +55,24 @@ def test_balance_filters_and_bad_filters(app: Any, as_user: Any) -> None:
         assert response.status_code == 422 and response.json["error"]["field"] == field
     assert api.get("/api/v1/projects/demo/balance?layer=gold").status_code == 403
     assert api.get("/api/v1/projects/demo/balance?annotator=annotator2").status_code == 403
+
+
+def test_balance_page_charts_and_downloads(app: Any, as_user: Any) -> None:
+    api = as_user("annotator1")
+    doc = seed_document_id(app)
+    annotate_demo(api, doc)
+    curator = as_user("curator")
+    page = curator.client.get("/projects/demo/balance?annotator=annotator1")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and html.count("<svg") == 3 and "<title" in html
+    assert "Azay Guliyev" in html and "21 claims" in html
+    csv_text = curator.client.get("/projects/demo/balance.csv?table=sides&annotator=annotator1").get_data(as_text=True)
+    lines = csv_text.lstrip("\ufeff").splitlines()
+    assert lines[0] == "side,claims,direct,indirect,mixed,quoted_words,words"
+    assert any(line.startswith("azerbaijan,11,5,4,2,") for line in lines)
+    svg = curator.client.get("/projects/demo/balance.svg?chart=sides&annotator=annotator1")
+    assert svg.mimetype == "image/svg+xml" and svg.get_data(as_text=True).startswith("<svg")
+    assert curator.client.get("/projects/demo/balance.csv?table=nope").status_code == 422
+    assert as_user("outsider").client.get("/projects/demo/balance").status_code == 404
+    single = curator.client.get(f"/projects/demo/balance?document={doc}&annotator=annotator1")
+    assert single.status_code == 200 and f"in document {doc}" in single.get_data(as_text=True)
