@@ -193,6 +193,29 @@ def export_command(slug: str, fmt: str, output: Path, annotator: str | None, gol
                f"{request.counts.get('claims', 0)} claim(s)")
 
 
+@click.command("agreement")
+@with_appcontext
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (the API's shape).")
+@click.option("--match", type=click.Choice(["exact", "overlap"]), default="exact", show_default=True)
+def agreement_command(slug: str, as_json: bool, match: str) -> None:
+    """Inter-annotator agreement of the project: Krippendorff's alpha per field, kappa, span F1."""
+    from app.services.agreement import project_agreement
+
+    report = project_agreement(get_session(), _access(slug), match=match)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{'field':<24} {'alpha':>7} {'95% CI':>17} {'units':>6} {'coders':>6}  reading")
+    for field, row in report["fields"].items():
+        alpha = "—" if row["alpha"] is None else f"{row['alpha']:.3f}"
+        ci = "—" if row["ci_low"] is None else f"{row['ci_low']:.3f} – {row['ci_high']:.3f}"
+        click.echo(f"{field:<24} {alpha:>7} {ci:>17} {row['units']:>6} {row['coders']:>6}  {row['threshold'] or ''}")
+    spans = report["spans"]
+    click.echo(f"span F1: exact {spans['f1_exact']}, overlap {spans['f1_overlap']} (match rule: {match})")
+    click.echo(report["missing"])
+
+
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:
@@ -215,5 +238,6 @@ def demo_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_group, users_group, projects_group, import_command, export_command, demo_command):
+    for command in (db_group, users_group, projects_group, import_command, export_command, agreement_command,
+                    demo_command):
         app.cli.add_command(command)

@@ -14,6 +14,7 @@ from app.domain.balance import Balance
 from app.domain.charts import heat_map, stacked_bars
 from app.errors import DomainError
 from app.security import acting_user
+from app.services import agreement as agreement_service
 from app.services import balance as balance_service
 from app.services import projects as project_service
 from app.views.common import session
@@ -118,6 +119,34 @@ def balance_svg(slug: str) -> Response:
     svg = _charts(result, project_service.current_codebook(session(), access.project.id))[chart]
     response = Response(str(svg), mimetype="image/svg+xml")
     response.headers["Content-Disposition"] = f'attachment; filename="{access.project.slug}-balance-{chart}.svg"'
+    return response
+
+
+@bp.get("/projects/<slug>/agreement")
+@login_required
+def agreement(slug: str) -> str:
+    user = acting_user()
+    assert user is not None
+    access = project_service.get_project_access(session(), user, slug)
+    match = agreement_service.parse_match(request.args.get("match"))
+    report = agreement_service.project_agreement(session(), access, match=match, include_coincidence=True)
+    return render_template("analysis/agreement.html", access=access, report=report, match=match)
+
+
+@bp.get("/projects/<slug>/agreement/matrix.csv")
+@login_required
+def agreement_matrix(slug: str) -> Response:
+    user = acting_user()
+    assert user is not None
+    access = project_service.get_project_access(session(), user, slug)
+    field = request.args.get("field", "")
+    rows = agreement_service.field_matrix(session(), access, field,
+                                          agreement_service.parse_match(request.args.get("match")))
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([[_spreadsheet_safe(c) if c is not None else "" for c in row] for row in rows])
+    response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
+    safe_field = field.replace(":", "_")
+    response.headers["Content-Disposition"] = f'attachment; filename="{access.project.slug}-reliability-{safe_field}.csv"'
     return response
 
 

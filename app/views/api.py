@@ -20,6 +20,7 @@ from app.presenters import (
     marker_json,
     speaker_json,
 )
+from app.services import agreement as agreement_service
 from app.services import assignments as assignment_service
 from app.services import balance as balance_service
 from app.services import claims as claim_service
@@ -329,6 +330,13 @@ def project_balance(slug: str) -> Response:
     access = project_service.get_project_access(session(), api_user(), slug)
     scope = balance_service.parse_scope(session(), access, request.args)
     return jsonify(balance_service.compute(session(), access, scope).as_json())
+
+
+@bp.get("/projects/<slug>/agreement")
+def agreement(slug: str) -> Response:
+    access = project_service.get_project_access(session(), api_user(), slug)
+    match = agreement_service.parse_match(request.args.get("match"))
+    return jsonify(agreement_service.project_agreement(session(), access, match=match))
 
 
 @bp.get("/projects/<slug>/export")
