@@ -173,7 +173,15 @@ SPEAKER_COLUMNS = [
     Column("wikidata", "Wikidata id", "text"),
 ]
 
-CODEBOOK_HEADER = ["variable", "field", "code", "label", "definition", "retired", "codebook_version"]
+CODEBOOK_COLUMNS = [
+    Column("variable", "Column name in the CSV tables", "text"),
+    Column("field", "Codebook field the values come from", "text"),
+    Column("code", "Value as exported", "text"),
+    Column("label", "Value label", "text"),
+    Column("definition", "Definition", "text"),
+    Column("retired", "Retired code (1) or in use (0)", "int"),
+    Column("codebook_version", "Codebook version", "int"),
+]
 
 
 def text_column_indexes(columns: list[Column]) -> list[int]:

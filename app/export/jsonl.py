@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring as _json_string  # the C escaper: quotes included
 from typing import Any
 
 from app.export.common import STREAM_CHUNK_BYTES, ParagraphLocator, document_metadata
@@ -25,7 +26,7 @@ from app.export.model import (
 )
 
 FORMAT_VERSION = 1
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def span_record(span: SpanOut, locate: ParagraphLocator) -> dict[str, Any]:
@@ -51,113 +52,138 @@ def speaker_record(speaker: SpeakerOut) -> dict[str, Any]:
     }
 
 
-class RecordBuilder:
-    """Builds the JSON-ready dicts; caches speaker objects, which repeat across claims."""
+def labels_record(labels: LabelsOut) -> dict[str, Any]:
+    return {
+        "annotator": labels.annotator,
+        "layer": labels.layer,
+        "outlet": labels.outlet,
+        "ownership": labels.ownership,
+        "genre": labels.genre,
+        "frame": labels.frame,
+        "slant": labels.slant,
+        "omissions": labels.omissions,
+        "notes": labels.notes,
+        "version": labels.version,
+    }
 
-    def __init__(self) -> None:
-        self._speakers: dict[int, dict[str, Any]] = {}
 
-    def speaker(self, speaker: SpeakerOut | None) -> dict[str, Any] | None:
+class _JsonValues(dict[str | None, str]):
+    """JSON text of recurring strings (codes, user names); ``None`` becomes ``null``."""
+
+    def __missing__(self, value: str | None) -> str:
+        encoded = self[value] = "null" if value is None else _json_string(value)
+        return encoded
+
+
+class DocumentLines:
+    """The JSON line of a document, with claims assembled from pre-encoded pieces.
+
+    ``json.dumps`` of a claim dict spends most of its time walking the structure (about
+    9 µs a claim); building the same text from an f-string, with strings escaped by the C
+    encoder and recurring values (codes, speakers) encoded once per export, takes a third
+    of that. Markers, labels and metadata are few and go through ``json`` as dicts.
+    """
+
+    def __init__(self, ctx: ExportContext) -> None:
+        self._values = _JsonValues()
+        self._speakers: dict[int, str] = {}
+        self._head = f'{{"format_version":{FORMAT_VERSION},"project":{_json_string(ctx.project_slug)},"doc_id":'
+
+    def _speaker(self, speaker: SpeakerOut | None) -> str:
         if speaker is None:
-            return None
-        record = self._speakers.get(speaker.id)
-        if record is None:
-            record = self._speakers[speaker.id] = speaker_record(speaker)
-        return record
-
-    def claim(self, claim: ClaimOut, locate: ParagraphLocator) -> dict[str, Any]:
-        source = claim.source
-        cue = claim.cue
-        return {
-            "id": claim.id,
-            "annotator": claim.annotator,
-            "layer": claim.layer,
-            "codebook_version": claim.codebook_version,
-            "version": claim.version,
-            "content": [span_record(span, locate) for span in claim.content],
-            "source": span_record(source, locate) if source else None,
-            "cue": span_record(cue, locate) if cue else None,
-            "attribution": claim.attribution,
-            "source_specificity": claim.source_specificity,
-            "speaker": self.speaker(claim.speaker),
-            "speaker_resolution": claim.speaker_resolution,
-            "cue_valence": claim.cue_valence,
-            "stances": [{"target": target, "value": value} for target, value in claim.stances.items()],
-            "authorial_stance": claim.authorial_stance,
-            "claim_type": claim.claim_type,
-            "claim_type_ff": claim.claim_type_ff,
-            "verifiable": claim.verifiable,
-            "check_worthiness": claim.check_worthiness,
-            "verification": claim.verification,
-            "note": claim.note,
-            "n_bias_spans_overlapping": claim.n_bias_spans_overlapping,
-            "created_at": claim.created_at,
-            "updated_at": claim.updated_at,
-        }
+            return "null"
+        encoded = self._speakers.get(speaker.id)
+        if encoded is None:
+            encoded = self._speakers[speaker.id] = _dumps(speaker_record(speaker))
+        return encoded
 
     @staticmethod
-    def marker(marker: MarkerOut, locate: ParagraphLocator) -> dict[str, Any]:
-        return {
-            "id": marker.id,
-            "annotator": marker.annotator,
-            "layer": marker.layer,
-            "codebook_version": marker.codebook_version,
-            "version": marker.version,
-            "span": span_record(marker.span, locate),
-            "bias_type": marker.bias_type,
-            "target": marker.target,
-            "polarity": marker.polarity,
-            "in_quote": marker.in_quote,
-            "note": marker.note,
-            "created_at": marker.created_at,
-            "updated_at": marker.updated_at,
-        }
+    def _span(span: SpanOut | None, locate: ParagraphLocator) -> str:
+        if span is None:
+            return "null"
+        paragraph = span.paragraph if span.paragraph is not None else locate(span.start)
+        return (
+            f'{{"start":{span.start},"end":{span.end},"text":{_json_string(span.text)},'
+            f'"paragraph":{"null" if paragraph is None else paragraph}}}'
+        )
 
-    @staticmethod
-    def labels(labels: LabelsOut) -> dict[str, Any]:
-        return {
-            "annotator": labels.annotator,
-            "layer": labels.layer,
-            "outlet": labels.outlet,
-            "ownership": labels.ownership,
-            "genre": labels.genre,
-            "frame": labels.frame,
-            "slant": labels.slant,
-            "omissions": labels.omissions,
-            "notes": labels.notes,
-            "version": labels.version,
-        }
+    def claim(self, claim: ClaimOut, locate: ParagraphLocator) -> str:
+        value = self._values
+        span = self._span
+        # Content segments carry their paragraph (the service stores it), so no look-up there.
+        content = ",".join([
+            f'{{"start":{s.start},"end":{s.end},"text":{_json_string(s.text)},"paragraph":'
+            f'{s.paragraph if s.paragraph is not None else span_paragraph(s, locate)}}}'
+            for s in claim.content
+        ])
+        stances = claim.stances
+        stance_text = ",".join([
+            f'{{"target":{value[target]},"value":{value[stance]}}}' for target, stance in stances.items()
+        ]) if stances else ""
+        verifiable = claim.verifiable
+        verification = claim.verification
+        note = claim.note
+        return (
+            f'{{"id":{claim.id},"annotator":{value[claim.annotator]},"layer":{value[claim.layer]},'
+            f'"codebook_version":{claim.codebook_version},"version":{claim.version},"content":[{content}],'
+            f'"source":{span(claim.source, locate)},"cue":{span(claim.cue, locate)},'
+            f'"attribution":{value[claim.attribution]},"source_specificity":{value[claim.source_specificity]},'
+            f'"speaker":{self._speaker(claim.speaker)},"speaker_resolution":{value[claim.speaker_resolution]},'
+            f'"cue_valence":{value[claim.cue_valence]},"stances":[{stance_text}],'
+            f'"authorial_stance":{value[claim.authorial_stance]},"claim_type":{value[claim.claim_type]},'
+            f'"claim_type_ff":{value[claim.claim_type_ff]},'
+            f'"verifiable":{"null" if verifiable is None else "true" if verifiable else "false"},'
+            f'"check_worthiness":{value[claim.check_worthiness]},'
+            f'"verification":{"null" if verification is None else _dumps(verification)},'
+            f'"note":{"null" if note is None else _json_string(note)},'
+            f'"n_bias_spans_overlapping":{claim.n_bias_spans_overlapping},'
+            f'"created_at":{_json_string(claim.created_at)},"updated_at":{_json_string(claim.updated_at)}}}'
+        )
 
-    def document(self, ctx: ExportContext, bundle: DocumentBundle) -> dict[str, Any]:
+    def marker(self, marker: MarkerOut, locate: ParagraphLocator) -> str:
+        value = self._values
+        note = marker.note
+        return (
+            f'{{"id":{marker.id},"annotator":{value[marker.annotator]},"layer":{value[marker.layer]},'
+            f'"codebook_version":{marker.codebook_version},"version":{marker.version},'
+            f'"span":{self._span(marker.span, locate)},"bias_type":{value[marker.bias_type]},'
+            f'"target":{value[marker.target]},"polarity":{value[marker.polarity]},'
+            f'"in_quote":{"true" if marker.in_quote else "false"},'
+            f'"note":{"null" if note is None else _json_string(note)},'
+            f'"created_at":{_json_string(marker.created_at)},"updated_at":{_json_string(marker.updated_at)}}}'
+        )
+
+    def document(self, bundle: DocumentBundle) -> str:
         document = bundle.document
         locate = ParagraphLocator(document.paragraphs)
         claim = self.claim
         marker = self.marker
-        return {
-            "format_version": FORMAT_VERSION,
-            "project": ctx.project_slug,
-            "doc_id": document.id,
-            "title": document.title,
-            "text": document.text,
-            "text_hash": document.text_hash,
-            "metadata": document_metadata(document),
-            "paragraphs": [
-                {"index": index, "start": start, "end": end}
-                for index, (start, end) in enumerate(document.paragraphs)
-            ],
-            "claims": [claim(c, locate) for c in bundle.claims],
-            "bias_spans": [marker(m, locate) for m in bundle.markers],
-            "article_labels": [self.labels(labels) for labels in bundle.labels],
-        }
+        paragraphs = ",".join([
+            f'{{"index":{i},"start":{start},"end":{end}}}' for i, (start, end) in enumerate(document.paragraphs)
+        ])
+        labels = _dumps([labels_record(labels) for labels in bundle.labels]) if bundle.labels else "[]"
+        return (
+            f'{self._head}{document.id},"title":{_json_string(document.title)},'
+            f'"text":{_json_string(document.text)},"text_hash":{_json_string(document.text_hash)},'
+            f'"metadata":{_dumps(document_metadata(document))},"paragraphs":[{paragraphs}],'
+            f'"claims":[{",".join([claim(c, locate) for c in bundle.claims])}],'
+            f'"bias_spans":[{",".join([marker(m, locate) for m in bundle.markers])}],'
+            f'"article_labels":{labels}}}'
+        )
+
+
+def span_paragraph(span: SpanOut, locate: ParagraphLocator) -> str:
+    paragraph = locate(span.start)
+    return "null" if paragraph is None else str(paragraph)
 
 
 def write_jsonl(ctx: ExportContext, bundles: Iterable[DocumentBundle]) -> Iterator[bytes]:
     """One line per document; lines are batched into chunks of about 256 kB."""
-    builder = RecordBuilder()
+    lines = DocumentLines(ctx)
     pending: list[str] = []
     size = 0
     for bundle in bundles:
-        line = _encode(builder.document(ctx, bundle))
+        line = lines.document(bundle)
         pending.append(line)
         size += len(line)
         if size >= STREAM_CHUNK_BYTES:

@@ -9,68 +9,136 @@ one zip member can be open at a time, so tables that grow alongside the main one
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
 import io
+import queue
 import tempfile
+import threading
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
-from typing import IO, Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO, Any, Protocol
 
 # Cells a spreadsheet would evaluate as a formula (CWE-1236; OWASP ASVS 1.2.10).
 FORMULA_TRIGGERS = frozenset("=+-@\t\r")
 # Memory a spooled side table may use before it moves to disk.
 SPOOL_MEMORY_BYTES = 8 * 1024 * 1024
 # Text buffered by a CSV table before it is encoded and passed on.
-CSV_BUFFER_CHARS = 128 * 1024
+CSV_BUFFER_CHARS = 1024 * 1024
 COPY_BLOCK_BYTES = 1024 * 1024
+# Writes waiting for the deflate thread (each up to ~0.5 MB): bounds the memory it can hold up.
+QUEUED_WRITES = 8
 
 
-def spooled_file() -> tempfile.SpooledTemporaryFile[bytes]:
-    return tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES, mode="w+b")
+class BinaryWriter(Protocol):
+    """Anything bytes can be written to: a file, a spooled file, an open zip member."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+
+def spooled_file(max_memory: int = SPOOL_MEMORY_BYTES) -> tempfile.SpooledTemporaryFile[bytes]:
+    """A binary temporary file that stays in memory up to ``max_memory`` bytes, then moves to disk."""
+    return tempfile.SpooledTemporaryFile(max_size=max_memory, mode="w+b")
 
 
 class _DrainableSink:
     """Write-only, non-seekable file object that keeps what was written until drained.
 
     Having no ``seek``/``tell`` makes ``zipfile`` switch to its streaming mode (data
-    descriptors after each member) instead of seeking back to patch local headers.
+    descriptors after each member) instead of seeking back to patch local headers. The
+    deflate thread writes, the generator thread drains, hence the lock.
     """
 
     def __init__(self) -> None:
         self._parts: list[bytes] = []
+        self._lock = threading.Lock()
         self.pending = 0
 
     def write(self, data: bytes) -> int:
-        self._parts.append(bytes(data))
-        self.pending += len(data)
+        with self._lock:
+            self._parts.append(bytes(data))
+            self.pending += len(data)
         return len(data)
 
     def flush(self) -> None:
         """Nothing to do: the bytes wait in memory until ``take`` hands them on."""
 
     def take(self) -> bytes:
-        data = b"".join(self._parts)
-        self._parts.clear()
-        self.pending = 0
+        with self._lock:
+            data = b"".join(self._parts)
+            self._parts.clear()
+            self.pending = 0
         return data
 
 
+class _MemberWriter:
+    """What the writer holds while a member is open: ``write`` queues bytes for deflating."""
+
+    def __init__(self, submit: Callable[[Callable[[], object]], None], write: Callable[[bytes], object]) -> None:
+        self._submit = submit
+        self._write = write
+
+    def write(self, data: bytes) -> int:
+        self._submit(functools.partial(self._write, data))
+        return len(data)
+
+
 class ZipStream:
-    """A zip archive produced piece by piece; call ``take`` to get the bytes so far."""
+    """A zip archive produced piece by piece; call ``take`` to get the bytes so far.
+
+    Deflating and CRC-32 run on a worker thread: ``zlib`` releases the GIL while it works,
+    so on two cores the rows of the next documents are built while the previous ones are
+    compressed (about a fifth of a CSV export's time otherwise). Every ``zipfile`` call
+    happens on that one thread, in the order submitted; a bounded queue keeps memory flat.
+    Use as a context manager so the thread always ends, even when the download is abandoned.
+    """
 
     def __init__(self, date_time: tuple[int, int, int, int, int, int], compresslevel: int = 1) -> None:
-        # Level 1 deflate: CSV text still shrinks 4-6x, at several times the speed of level 6,
-        # which would otherwise be the slowest step of a million-claim export.
+        # Level 1 deflate: CSV text still shrinks 4-6x, at several times the speed of level 6.
         self._sink = _DrainableSink()
         self._zip = zipfile.ZipFile(self._sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel)
         self._date_time = date_time
         self._compresslevel = compresslevel
+        self._member: IO[bytes] | None = None
+        self._jobs: queue.Queue[Callable[[], object] | None] = queue.Queue(maxsize=QUEUED_WRITES)
+        self._error: BaseException | None = None
+        self._worker = threading.Thread(target=self._work, name="export-deflate", daemon=True)
+        self._worker.start()
+
+    def __enter__(self) -> ZipStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop()
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            if self._error is None:  # after a failure keep draining, so the producer never blocks
+                try:
+                    job()
+                except BaseException as exc:  # handed to the producer thread by _check
+                    self._error = exc
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise RuntimeError(f"writing the zip archive failed: {self._error}") from self._error
+
+    def _submit(self, job: Callable[[], object]) -> None:
+        self._check()
+        self._jobs.put(job)
+
+    def _stop(self) -> None:
+        if self._worker.is_alive():
+            self._jobs.put(None)
+            self._worker.join()
 
     @property
     def pending(self) -> int:
         return self._sink.pending
 
     def take(self) -> bytes:
+        self._check()
         return self._sink.take()
 
     def _info(self, name: str, size: int | None = None) -> zipfile.ZipInfo:
@@ -86,12 +154,28 @@ class ZipStream:
             info.file_size = size
         return info
 
-    def open_member(self, name: str) -> IO[bytes]:
-        """A member of unknown final size, written to as rows come (ZIP64 in case it is huge)."""
-        return self._zip.open(self._info(name), "w", force_zip64=True)
+    def _open(self, info: zipfile.ZipInfo, force_zip64: bool) -> None:
+        self._member = self._zip.open(info, "w", force_zip64=force_zip64)
+
+    def _write(self, data: bytes) -> None:
+        assert self._member is not None
+        self._member.write(data)
+
+    def _close_member(self) -> None:
+        assert self._member is not None
+        self._member.close()
+        self._member = None
+
+    @contextlib.contextmanager
+    def open_member(self, name: str, size: int | None = None) -> Iterator[_MemberWriter]:
+        """An open member; without ``size`` it is written as ZIP64 in case it grows huge."""
+        info = self._info(name, size)
+        self._submit(functools.partial(self._open, info, size is None))
+        yield _MemberWriter(self._submit, self._write)
+        self._submit(self._close_member)
 
     def add_bytes(self, name: str, data: bytes) -> None:
-        with self._zip.open(self._info(name, len(data)), "w") as member:
+        with self.open_member(name, len(data)) as member:
             member.write(data)
 
     def add_file(self, name: str, source: IO[bytes]) -> Iterator[bytes]:
@@ -99,35 +183,75 @@ class ZipStream:
         source.seek(0, io.SEEK_END)
         size = source.tell()
         source.seek(0)
-        with self._zip.open(self._info(name, size), "w") as member:
+        with self.open_member(name, size) as member:
             while block := source.read(COPY_BLOCK_BYTES):
                 member.write(block)
                 if self._sink.pending >= COPY_BLOCK_BYTES:
-                    yield self._sink.take()
+                    yield self.take()
 
     def close(self) -> bytes:
         """Write the central directory; returns the last bytes of the archive."""
-        self._zip.close()
-        return self._sink.take()
+        self._submit(self._zip.close)
+        self._stop()
+        return self.take()
 
 
-def neutralise_formula(value: str) -> str:
-    """Prefix ``'`` so that a spreadsheet shows the cell as text instead of evaluating it."""
-    return "'" + value if value and value[0] in FORMULA_TRIGGERS else value
+class _MemoisedCells(dict[str | None, str]):
+    """Encoded form of recurring cell values; a plain subscript is the cheapest look-up there is."""
 
+    def __init__(self, encode: Callable[[str | None], str]) -> None:
+        super().__init__()
+        self._encode = encode
+
+    def __missing__(self, value: str | None) -> str:
+        encoded = self[value] = self._encode(value)
+        return encoded
+
+
+class CellEncoder:
+    """Encodes single CSV cells by hand: the hot rows are built as strings, not via ``csv.writer``.
+
+    ``csv.writer`` costs about 0.1 µs per cell; a 49-column claim row built with an f-string
+    from pre-encoded cells is several times faster. Quoting follows RFC 4180 exactly as
+    ``csv.writer`` does with ``QUOTE_MINIMAL`` (quote when the cell holds ``,`` ``"`` CR or LF;
+    double inner quotes), so both paths give byte-identical rows.
+    """
+
+    def __init__(self, *, neutralise: bool) -> None:
+        self.neutralise = neutralise
+        # Subscript with a recurring value (codes, user names): ``cells.repeated[value]``.
+        self.repeated = _MemoisedCells(self.text)
+
+    def neutralised(self, value: str) -> str:
+        """The cell content a spreadsheet shows as text (unchanged in the raw variant)."""
+        if self.neutralise and value and value[0] in FORMULA_TRIGGERS:
+            return "'" + value
+        return value
+
+    def text(self, value: str | None) -> str:
+        if value is None:
+            return ""
+        if self.neutralise and value and value[0] in FORMULA_TRIGGERS:
+            value = "'" + value
+        if '"' in value:
+            return '"' + value.replace('"', '""') + '"'
+        if "," in value or "\n" in value or "\r" in value:
+            return '"' + value + '"'
+        return value
 
 class CsvTable:
     """A CSV table written through a reused text buffer into a binary destination.
 
-    ``csv.writer`` on a ``StringIO`` that is encoded and emptied every ~128k characters is
-    several times faster than writing row by row to an encoding wrapper. ``text_columns``
-    lists the columns whose string cells get the formula prefix in the spreadsheet-safe
-    variant; numeric columns hold ints and are never touched, so ``-2`` stays a number.
+    Rows arrive either as typed cell lists, written by ``csv.writer`` (C speed, RFC 4180
+    quoting), or as lines already encoded by the table's ``CellEncoder``. The buffer is
+    encoded to UTF-8 and emptied every ~128k characters. ``text_columns`` are the columns
+    whose strings get the formula prefix in the spreadsheet-safe variant; numeric columns
+    hold ints and are never touched, so ``-2`` stays a number.
     """
 
     def __init__(
         self,
-        destination: IO[bytes],
+        destination: BinaryWriter,
         header: Sequence[str],
         *,
         bom: bool,
@@ -138,17 +262,16 @@ class CsvTable:
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer, lineterminator="\r\n")
         self._text_columns = tuple(text_columns) if neutralise else ()
-        self.rows = 0
+        self.cells = CellEncoder(neutralise=neutralise)
         if bom:
             self._buffer.write("\ufeff")
-        self._writer.writerow([neutralise_formula(h) for h in header] if neutralise else header)
+        self._writer.writerow([self.cells.neutralised(name) for name in header])
 
     def writerows(self, rows: Iterable[list[Any]]) -> None:
         if self._text_columns:
             rows = self._neutralised(rows)
-        before = self._buffer.tell()
         self._writer.writerows(rows)
-        if self._buffer.tell() >= CSV_BUFFER_CHARS and self._buffer.tell() != before:
+        if self._buffer.tell() >= CSV_BUFFER_CHARS:
             self.flush()
 
     def _neutralised(self, rows: Iterable[list[Any]]) -> Iterator[list[Any]]:
@@ -160,6 +283,12 @@ class CsvTable:
                 if cell and cell[0] in triggers:
                     row[index] = "'" + cell
             yield row
+
+    def write_lines(self, lines: list[str]) -> None:
+        buffer = self._buffer
+        buffer.write("".join(lines))
+        if buffer.tell() >= CSV_BUFFER_CHARS:
+            self.flush()
 
     def flush(self) -> None:
         text = self._buffer.getvalue()

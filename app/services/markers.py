@@ -64,7 +64,8 @@ def _apply_marker(session: Session, ctx: DocumentContext, marker: BiasMarker, pa
             raise DomainError(str(exc), exc.field) from exc
         marker.start, marker.end, marker.text = span.start, span.end, span.text
     if creating or "bias_type" in payload:
-        bias_type = _code(ctx, "bias_type", payload.get("bias_type"), "bias_type", None if creating else marker.bias_type)
+        old = None if creating else marker.bias_type
+        bias_type = _code(ctx, "bias_type", payload.get("bias_type"), "bias_type", old)
         if bias_type is None:
             raise DomainError("bias_type is required", "bias_type")
         marker.bias_type = bias_type

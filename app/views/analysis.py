@@ -145,8 +145,8 @@ def agreement_matrix(slug: str) -> Response:
     buffer = io.StringIO()
     csv.writer(buffer).writerows([[_spreadsheet_safe(c) if c is not None else "" for c in row] for row in rows])
     response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
-    safe_field = field.replace(":", "_")
-    response.headers["Content-Disposition"] = f'attachment; filename="{access.project.slug}-reliability-{safe_field}.csv"'
+    filename = f"{access.project.slug}-reliability-{field.replace(':', '_')}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

@@ -44,7 +44,8 @@ def _page(document_id: int, form: ClaimForm | None = None, status: int = 200) ->
     members = project_service.list_members(session(), ctx.project.id) if ctx.access.is_curator else []
     assignment, next_document = assignment_service.queue_position(session(), user.id, ctx.project.id, document_id)
     return render_template(
-        "annotate/document.html", assignment=assignment, next_document=next_document, document=ctx.document, access=ctx.access, codebook=ctx.codebook,
+        "annotate/document.html", assignment=assignment, next_document=next_document, document=ctx.document,
+        access=ctx.access, codebook=ctx.codebook,
         paragraphs=list(zip(paragraphs, pieces, strict=True)), claims=claims,
         claims_json=[claim_json(c, ctx.codebook) for c in claims], form=form, editable=own or
         (layer == "gold" and ctx.access.is_curator), layer=layer, viewing=request.args.get("annotator") or None,
