@@ -62,6 +62,7 @@ def claim_json(claim: Claim, codebook: CodebookView) -> dict[str, Any]:
         "claim_type_ff": codebook.claim_type_ff(claim.claim_type),
         "check_worthiness": claim.check_worthiness, "verification": claim.verification, "note": claim.note,
         "verifiable": codebook.verifiable(claim.claim_type), "origin": claim.origin, "anchor": claim.anchor,
+        "gold_sources": claim.gold_sources,
         "created_at": iso(claim.created_at), "updated_at": iso(claim.updated_at),
     }
 

@@ -6,14 +6,16 @@ import csv
 import io
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from markupsafe import Markup
 
 from app.domain.balance import Balance
 from app.domain.charts import heat_map, stacked_bars
 from app.errors import DomainError
+from app.models import Document
 from app.security import acting_user
+from app.services import adjudication as adjudication_service
 from app.services import agreement as agreement_service
 from app.services import balance as balance_service
 from app.services import projects as project_service
@@ -148,6 +150,52 @@ def agreement_matrix(slug: str) -> Response:
     filename = f"{access.project.slug}-reliability-{field.replace(':', '_')}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@bp.get("/projects/<slug>/adjudicate")
+@login_required
+def adjudicate(slug: str) -> str:
+    user = acting_user()
+    assert user is not None
+    access = project_service.get_project_access(session(), user, slug)
+    documents = adjudication_service.documents_to_adjudicate(session(), access)
+    return render_template("analysis/adjudicate.html", access=access, documents=documents)
+
+
+@bp.route("/projects/<slug>/adjudicate/<int:document_id>", methods=["GET", "POST"])
+@login_required
+def adjudicate_document(slug: str, document_id: int) -> str | Response | tuple[str, int]:
+    user = acting_user()
+    assert user is not None
+    access = project_service.get_project_access(session(), user, slug)
+    status = 200
+    if request.method == "POST":
+        form = request.form
+        try:
+            base = int(form.get("base", ""))
+            choose = {key[len("choose_"):]: int(value) for key, value in form.items()
+                      if key.startswith("choose_") and value and int(value) != base}
+        except ValueError:
+            flash("Choose a version to start from.", "error")
+        else:
+            try:
+                project_service.require_curator(access)
+                claim = adjudication_service.write_gold(session(), user, document_id, {"base": base, "choose": choose})
+            except DomainError as exc:
+                if exc.status in (403, 404):
+                    raise
+                flash(exc.message, "error")
+                status = exc.status
+            else:
+                session().commit()
+                flash("Written to the gold layer.")
+                return redirect(url_for("analysis.adjudicate_document", slug=slug, document_id=document_id,
+                                        _anchor=f"u{claim.gold_sources[0] if claim.gold_sources else claim.id}"))
+    units = adjudication_service.document_units(session(), access, document_id)
+    codebook = project_service.current_codebook(session(), access.project.id)
+    document = next(d for d in [session().get(Document, document_id)] if d is not None)
+    return render_template("analysis/adjudicate_document.html", access=access, units=units, codebook=codebook,
+                           document=document), status
 
 
 def _spreadsheet_safe(cell: Any) -> Any:

@@ -20,6 +20,7 @@ from app.presenters import (
     marker_json,
     speaker_json,
 )
+from app.services import adjudication as adjudication_service
 from app.services import agreement as agreement_service
 from app.services import assignments as assignment_service
 from app.services import balance as balance_service
@@ -337,6 +338,15 @@ def agreement(slug: str) -> Response:
     access = project_service.get_project_access(session(), api_user(), slug)
     match = agreement_service.parse_match(request.args.get("match"))
     return jsonify(agreement_service.project_agreement(session(), access, match=match))
+
+
+@bp.post("/documents/<int:document_id>/gold")
+def write_gold(document_id: int) -> tuple[Response, int]:
+    ctx = claim_service.load_document_context(session(), api_user(), document_id)
+    project_service.require_curator(ctx.access)
+    claim = adjudication_service.write_gold(session(), api_user(), document_id, json_body())
+    session().commit()
+    return _claim_response(claim, 201)
 
 
 @bp.get("/projects/<slug>/export")

@@ -177,6 +177,7 @@
     const editing = Boolean(draft.claimId);
     const body = payload();
     if (editing) body.version = Number(draft.version);
+    else if (data.layer === "gold") body.layer = "gold";
     else body.client_id = draft.clientId || (draft.clientId = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()));
     saveDraft();
     setStatus("Saving…", "");
@@ -374,7 +375,7 @@
       event.preventDefault();
       const status = document.getElementById("marker-status");
       if (!markerSpan) { status.textContent = "Select words and press B first."; status.className = "status warn"; return; }
-      const body = { span: { start: markerSpan.start, end: markerSpan.end, text: slice(markerSpan.start, markerSpan.end) },
+      const body = { layer: data.layer, span: { start: markerSpan.start, end: markerSpan.end, text: slice(markerSpan.start, markerSpan.end) },
         bias_type: markerForm.elements["bias_type"].value, target: markerForm.elements["target"].value || null,
         polarity: markerForm.elements["polarity"].value || null };
       let result;
@@ -400,7 +401,8 @@
       const slant = {};
       labelsForm.querySelectorAll("[data-slant]").forEach((el) => { if (el.value) slant[el.dataset.slant] = el.value; });
       const body = { outlet: value("outlet"), ownership: value("ownership"), genre: value("genre"), frame: value("frame"),
-        slant: slant, omissions: value("omissions"), notes: value("notes"), version: Number(labelsForm.dataset.version) };
+        slant: slant, omissions: value("omissions"), notes: value("notes"), version: Number(labelsForm.dataset.version),
+        layer: data.layer };
       let result;
       try { result = await sendJson("PUT", "/documents/" + data.document + "/labels", body); }
       catch (e) { status.textContent = "Not saved: the server cannot be reached."; status.className = "status error"; return; }
