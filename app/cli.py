@@ -216,6 +216,38 @@ def agreement_command(slug: str, as_json: bool, match: str) -> None:
     click.echo(report["missing"])
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(file: Path) -> None:
+    """Copy the database to FILE while the app keeps running (SQLite backup API or pg_dump)."""
+    from app.services.backup import backup
+
+    try:
+        backup(current_app.config["DATABASE_URL"], file)
+    except DomainError as exc:
+        fail(exc.message)
+    click.echo(f"backed up to {file}")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(file: Path, yes: bool) -> None:
+    """Replace the database's contents with the backup FILE (stop the server first)."""
+    from app.services.backup import restore
+
+    if not yes:
+        click.confirm("This replaces everything in the database with the backup. Continue?", abort=True)
+    current_app.extensions["sourcemark.engine"].dispose()
+    try:
+        restore(current_app.config["DATABASE_URL"], file)
+    except DomainError as exc:
+        fail(exc.message)
+    click.echo(f"restored from {file}")
+
+
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:
@@ -239,5 +271,5 @@ def demo_command() -> None:
 
 def init_app(app: Flask) -> None:
     for command in (db_group, users_group, projects_group, import_command, export_command, agreement_command,
-                    demo_command):
+                    backup_command, restore_command, demo_command):
         app.cli.add_command(command)
