@@ -60,8 +60,17 @@ def ensure_secret_key(config: dict[str, Any], instance_path: Path) -> None:
         return
     instance_path.mkdir(parents=True, exist_ok=True)
     generated = secrets.token_urlsafe(48)
-    # Owner-only from the first byte: the peers' world-readable key file is the bug to avoid.
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Owner-only from the first byte (the peers' world-readable key file is the bug to avoid),
+    # written aside and then linked into place, so several workers starting at once all end up
+    # with the one key that won, never a half-written one.
+    temporary = instance_path / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(generated)
-    config["SECRET_KEY"] = generated
+    try:
+        os.link(temporary, key_file)
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink()
+    config["SECRET_KEY"] = key_file.read_text().strip()
