@@ -20,7 +20,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from app.domain.codebook import CodebookView
+from app.domain.codebook import OPTIONAL_FIELDS, CodebookView
 
 
 def choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
@@ -186,3 +186,44 @@ class SettingsForm(FlaskForm):
     blind = BooleanField("Blind coding: annotators never see each other's claims")
     assigned_only = BooleanField("Annotators work only on documents assigned to them")
     save = SubmitField("Save settings")
+
+
+def codebook_from_form(form: Any, current: dict[str, Any]) -> dict[str, Any]:
+    """The codebook the editor page posted: rows ``<group>-<n>-<key>``, ordered by their ``order``.
+
+    A row whose code is left empty is dropped (the service refuses that for codes in use).
+    """
+    def rows(group: str, text_key: str) -> list[dict[str, Any]]:
+        found: dict[int, dict[str, Any]] = {}
+        prefix = f"{group}-"
+        for name, value in form.items():
+            if not name.startswith(prefix):
+                continue
+            index, _, key = name[len(prefix):].partition("-")
+            if index.isdigit() and key in ("code", "label", text_key, "examples", "retired", "order", "ff"):
+                found.setdefault(int(index), {})[key] = value
+        entries = []
+        for index, row in found.items():
+            code = (row.get("code") or "").strip()
+            if not code:
+                continue
+            entry: dict[str, Any] = {"code": code, "label": (row.get("label") or "").strip() or code,
+                                     text_key: row.get(text_key, ""), "retired": row.get("retired") == "on"}
+            if row.get("examples"):
+                entry["examples"] = row["examples"]
+            if row.get("ff"):
+                entry["ff"] = row["ff"]
+            try:
+                order = float(row.get("order") or index)
+            except ValueError:
+                order = float(index)
+            entries.append((order, index, entry))
+        return [entry for _, _, entry in sorted(entries, key=lambda item: (item[0], item[1]))]
+
+    fields = {}
+    for name in current.get("fields", {}):
+        previous = {e["code"]: e for e in current["fields"][name]}
+        fields[name] = [{**{k: v for k, v in previous.get(e["code"], {}).items() if k in ("ff", "verifiable")}, **e}
+                        for e in rows(f"field.{name}", "definition")]
+    return {"targets": rows("targets", "description"), "sides": rows("sides", "description"), "fields": fields,
+            "hidden_fields": [name for name in OPTIONAL_FIELDS if name not in set(form.getlist("shown_fields"))]}

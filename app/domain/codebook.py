@@ -19,6 +19,9 @@ CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$")
 # Fields every codebook must define, because claims and markers store them.
 REQUIRED_FIELDS = ("attribution", "claim_type", "check_worthiness", "stance", "bias_type")
 MAX_CODES_PER_FIELD = 500
+# Claim-form fields a project may switch off (e.g. verification for scholars, cue valence for a desk).
+OPTIONAL_FIELDS = ("source_specificity", "speaker_resolution", "cue_valence", "authorial_stance", "claim_type",
+                   "check_worthiness", "verification", "stances", "bias_markers", "article_labels")
 
 
 class CodebookError(ValueError):
@@ -57,6 +60,9 @@ def _check_entries(entries: Any, where: str, text_key: str) -> list[dict[str, An
         if not isinstance(text, str) or len(text) > 5000:
             raise CodebookError(f"{path}.{text_key} must be text of at most 5000 characters",
                                 f"{path}.{text_key}")
+        examples = entry.get("examples", "")
+        if not isinstance(examples, str) or len(examples) > 5000:
+            raise CodebookError(f"{path}.examples must be text of at most 5000 characters", f"{path}.examples")
         retired = entry.get("retired", False)
         if not isinstance(retired, bool):
             raise CodebookError(f"{path}.retired must be true or false", f"{path}.retired")
@@ -81,10 +87,15 @@ def validate_codebook(data: Any) -> dict[str, Any]:
     for name in REQUIRED_FIELDS:
         if not cleaned_fields.get(name):
             raise CodebookError(f"fields.{name} must have at least one code", f"fields.{name}")
+    hidden = data.get("hidden_fields", [])
+    if not isinstance(hidden, list) or any(name not in OPTIONAL_FIELDS for name in hidden):
+        raise CodebookError(f"hidden_fields lists optional fields only: {', '.join(OPTIONAL_FIELDS)}",
+                            "hidden_fields")
     return {
         "targets": _check_entries(data.get("targets", []), "targets", "description"),
         "sides": _check_entries(data.get("sides", []), "sides", "description"),
         "fields": cleaned_fields,
+        "hidden_fields": sorted(set(hidden)),
     }
 
 
@@ -105,6 +116,10 @@ class CodebookView:
 
     def all_codes(self, field: str) -> list[str]:
         return [entry["code"] for entry in self.entries(field)]
+
+    def uses(self, field: str) -> bool:
+        """Whether the project's annotation page shows this optional field."""
+        return field not in self.data.get("hidden_fields", [])
 
     def has_field(self, field: str) -> bool:
         return bool(self.entries(field))

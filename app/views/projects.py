@@ -21,6 +21,7 @@ from app.forms import (
     SettingsForm,
     SpeakerForm,
     choices,
+    codebook_from_form,
 )
 from app.security import acting_user
 from app.services import assignments as assignment_service
@@ -247,6 +248,41 @@ def codebook(slug: str) -> str:
     access = _access(slug)
     view = project_service.current_codebook(session(), access.project.id)
     return render_template("projects/codebook.html", access=access, codebook=view)
+
+
+@bp.route("/projects/<slug>/codebook/edit", methods=["GET", "POST"])
+@login_required
+def edit_codebook(slug: str) -> str | Response | tuple[str, int]:
+    access = _access(slug)
+    project_service.require_curator(access)
+    view = project_service.current_codebook(session(), access.project.id)
+    error: DomainError | None = None
+    if request.method == "POST":
+        from flask_wtf.csrf import validate_csrf
+
+        validate_csrf(request.form.get("csrf_token"))
+        upload = request.files.get("codebook_file")
+        try:
+            if upload and upload.filename:
+                try:
+                    data = json.loads(upload.read().decode("utf-8-sig"))
+                except (ValueError, UnicodeDecodeError) as exc:
+                    raise DomainError(f"the file is not a JSON codebook ({exc})", "codebook_file") from exc
+            else:
+                data = codebook_from_form(request.form, view.data)
+            saved = project_service.save_codebook(session(), access, data)
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                raise
+            error = exc
+        else:
+            session().commit()
+            flash(f"Saved codebook version {saved.version}. New annotations record it; old ones keep theirs.")
+            return redirect(url_for("projects.codebook", slug=slug))
+    from app.domain.codebook import OPTIONAL_FIELDS
+
+    return render_template("projects/codebook_edit.html", access=access, codebook=view, error=error,
+                           optional_fields=OPTIONAL_FIELDS), error.status if error else 200
 
 
 @bp.get("/projects/<slug>/codebook.json")

@@ -227,3 +227,51 @@ def test_codebook_page_escapes_definitions(app: Any, as_user: Any) -> None:
     assert curator.put("/api/v1/projects/demo/codebook", codebook).status_code == 200
     html = curator.client.get("/projects/demo/codebook").get_data(as_text=True)
     assert "<strong>bold</strong>" in html and "<img src=x" not in html and "&lt;img src=x" in html
+
+
+def test_codebook_editor(app: Any, as_user: Any) -> None:
+    curator = as_user("curator")
+    page = curator.client.get("/projects/demo/codebook/edit")
+    assert page.status_code == 200
+    token = csrf_token(curator.client, "/projects/demo/codebook/edit")
+    codebook = curator.get("/api/v1/projects/demo/codebook").json
+    form: dict[str, Any] = {"csrf_token": token, "shown_fields": ["claim_type", "check_worthiness", "stances"]}
+    for i, target in enumerate(codebook["targets"]):
+        form.update({f"targets-{i}-code": target["code"], f"targets-{i}-label": target["label"],
+                     f"targets-{i}-description": target["description"], f"targets-{i}-order": str(10 - i)})
+    form.update({"targets-5-code": "T6", "targets-5-label": "Russia's role", "targets-5-description": "x",
+                 "targets-5-order": "0"})
+    for i, side in enumerate(codebook["sides"]):
+        form.update({f"sides-{i}-code": side["code"], f"sides-{i}-label": side["label"]})
+    for name, entries in codebook["fields"].items():
+        for i, entry in enumerate(entries):
+            form.update({f"field.{name}-{i}-code": entry["code"], f"field.{name}-{i}-label": entry["label"],
+                         f"field.{name}-{i}-definition": entry["definition"]})
+    form["field.attribution-0-examples"] = "“We will win,” **he** said."
+    form["field.claim_type-7-retired"] = "on"  # opinion
+    saved = curator.client.post("/projects/demo/codebook/edit", data=form)
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]
+    new = curator.get("/api/v1/projects/demo/codebook").json
+    assert new["version"] == 2
+    assert [t["code"] for t in new["targets"]] == ["T6", "T5", "T4", "T3", "T2", "T1"]  # reordered
+    assert new["fields"]["attribution"][0]["examples"].startswith("“We will win,”")
+    assert next(c for c in new["fields"]["claim_type"] if c["code"] == "opinion")["retired"] is True
+    assert next(c for c in new["fields"]["claim_type"] if c["code"] == "event")["ff"] == "other_claim"
+    assert "cue_valence" in new["hidden_fields"] and "claim_type" not in new["hidden_fields"]
+    html = curator.client.get(f"/documents/{seed_document_id(app)}").get_data(as_text=True)
+    assert 'id="cue_valence"' not in html and 'id="claim_type"' in html and "markers-title" not in html
+    assert "<strong>he</strong>" in curator.client.get("/projects/demo/codebook").get_data(as_text=True)
+    # Removing a code in use fails with a clear message and stores nothing.
+    doc = seed_document_id(app)
+    start, end = find_span(app, doc, "What Armenia did")
+    as_user("annotator1").post(f"/api/v1/documents/{doc}/claims", {"content": [{"start": start, "end": end}],
+                                                                   "attribution": "direct"})
+    form["field.attribution-0-code"] = ""
+    refused = curator.client.post("/projects/demo/codebook/edit", data=form)
+    assert refused.status_code == 409 and "retire the code" in refused.get_data(as_text=True)
+    assert curator.get("/api/v1/projects/demo/codebook").json["version"] == 2
+    bad_file = curator.client.post("/projects/demo/codebook/edit", data={
+        "csrf_token": token, "codebook_file": (io.BytesIO(b"{nope"), "codebook.json")},
+        content_type="multipart/form-data")
+    assert bad_file.status_code == 422 and "not a JSON codebook" in bad_file.get_data(as_text=True)
+    assert as_user("annotator1").client.get("/projects/demo/codebook/edit").status_code == 403
