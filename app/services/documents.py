@@ -284,8 +284,21 @@ class DocumentRow:
     all_claims: int
 
 
+@dataclass
+class DocumentFilters:
+    query: str | None = None
+    outlet: str | None = None
+    published_from: str | None = None
+    published_to: str | None = None
+    #: The caller's own progress: "todo" (no claims yet), "started" (some), "done" (assignment done).
+    status: str | None = None
+
+
+DOCUMENT_STATUSES = ("todo", "started", "done")
+
+
 def list_documents(session: Session, access: ProjectAccess, after_id: int = 0, limit: int = 100,
-                   query: str | None = None) -> list[DocumentRow]:
+                   query: str | None = None, filters: DocumentFilters | None = None) -> list[DocumentRow]:
     """Documents of a project with claim counts (the caller's and everyone's), in one query."""
     mine = (sa.select(sa.func.count(Claim.id)).where(
         Claim.document_id == Document.id, Claim.annotator_id == access.user.id, Claim.layer == "annotator",
@@ -298,12 +311,33 @@ def list_documents(session: Session, access: ProjectAccess, after_id: int = 0, l
     if access.project.assigned_only and access.role == "annotator":
         stmt = stmt.where(Document.id.in_(sa.select(Assignment.document_id).where(
             Assignment.user_id == access.user.id)))
-    if query:
-        like = "%" + escape_like(query) + "%"
+    filters = filters or DocumentFilters(query=query)
+    if filters.query:
+        like = "%" + escape_like(filters.query) + "%"
         stmt = stmt.where(sa.or_(Document.title.ilike(like, escape="\\"), Document.text.ilike(like, escape="\\")))
+    if filters.outlet:
+        stmt = stmt.where(Document.source == filters.outlet)
+    if filters.published_from:
+        stmt = stmt.where(Document.published >= filters.published_from)
+    if filters.published_to:
+        stmt = stmt.where(Document.published <= filters.published_to + "\uffff")
+    if filters.status == "todo":
+        stmt = stmt.where(mine == 0)
+    elif filters.status == "started":
+        stmt = stmt.where(mine > 0)
+    elif filters.status == "done":
+        stmt = stmt.where(Document.id.in_(sa.select(Assignment.document_id).where(
+            Assignment.user_id == access.user.id, Assignment.status == "done")))
+    elif filters.status is not None:
+        raise DomainError(f"status is one of: {', '.join(DOCUMENT_STATUSES)}", "status")
     return [DocumentRow(doc, m, a) for doc, m, a in session.execute(stmt)]
 
 
 def escape_like(value: str) -> str:
     """Make user text literal inside a LIKE pattern (escape character: backslash)."""
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def outlets(session: Session, project_id: int) -> list[str]:
+    return [o for o in session.scalars(sa.select(Document.source).where(
+        Document.project_id == project_id, Document.source.is_not(None)).distinct().order_by(Document.source))]

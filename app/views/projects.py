@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask import Response as FlaskResponse
@@ -68,14 +69,31 @@ def index() -> str | Response:
 @bp.route("/projects/<slug>", methods=["GET"])
 @login_required
 def show(slug: str) -> str:
-    access = _access(slug)
-    query = (request.args.get("q") or "").strip()[:200] or None
-    rows = document_service.list_documents(session(), access, limit=500, query=query)
+    return _render_show(_access(slug))[0]
+
+
+def _render_show(access: project_service.ProjectAccess, import_form: ImportForm | None = None,
+                 member_form: MemberForm | None = None, status: int = 200) -> tuple[str, int]:
+    """The project page: the caller's queue, the filtered documents, import and members forms."""
+    filters = document_service.DocumentFilters(
+        query=(request.args.get("q") or "").strip()[:200] or None,
+        outlet=(request.args.get("outlet") or "").strip()[:500] or None,
+        published_from=_date_arg("from"), published_to=_date_arg("to"), status=request.args.get("status") or None)
+    rows = document_service.list_documents(session(), access, limit=500, filters=filters)
     members = project_service.list_members(session(), access.project.id) if access.is_curator else []
     queue = assignment_service.list_assignments(session(), access.project.id, access.user.id)
-    return render_template("projects/show.html", access=access, rows=rows, query=query or "",
-                           import_form=ImportForm(), member_form=MemberForm(), members=members, queue=queue,
-                           titles={r.document.id: r.document.title for r in rows})
+    return render_template("projects/show.html", access=access, rows=rows, query=filters.query or "",
+                           import_form=import_form or ImportForm(), member_form=member_form or MemberForm(),
+                           members=members, queue=queue, filters=filters,
+                           outlets=document_service.outlets(session(), access.project.id),
+                           titles={r.document.id: r.document.title for r in rows}), status
+
+
+def _date_arg(name: str) -> str | None:
+    value = (request.args.get(name) or "").strip()
+    if value and not re.match(r"^\d{4}(-\d{2}(-\d{2})?)?$", value):
+        raise DomainError(f"{name} is a date like 2020-07-14", name)
+    return value or None
 
 
 @bp.post("/projects/<slug>/import")
@@ -114,10 +132,7 @@ def import_documents(slug: str) -> str | Response | tuple[str, int]:
 
 
 def _show_with_import_errors(access: project_service.ProjectAccess, form: ImportForm) -> tuple[str, int]:
-    rows = document_service.list_documents(session(), access, limit=500)
-    members = project_service.list_members(session(), access.project.id) if access.is_curator else []
-    return render_template("projects/show.html", access=access, rows=rows, query="", import_form=form,
-                           member_form=MemberForm(), members=members), 422
+    return _render_show(access, import_form=form, status=422)
 
 
 @bp.post("/projects/<slug>/members")
@@ -138,9 +153,7 @@ def add_member(slug: str) -> Response | tuple[str, int]:
             session().commit()
             flash(f"{user.username} is now {form.role.data} of this project.")
             return redirect(url_for("projects.show", slug=slug))
-    rows = document_service.list_documents(session(), access, limit=500)
-    return render_template("projects/show.html", access=access, rows=rows, query="", import_form=ImportForm(),
-                           member_form=form, members=project_service.list_members(session(), access.project.id)), 422
+    return _render_show(access, member_form=form, status=422)
 
 
 @bp.route("/projects/<slug>/assignments", methods=["GET", "POST"])

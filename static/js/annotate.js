@@ -302,6 +302,12 @@
       dt.textContent = e.label + " (" + e.code + ")";
       const dd = document.createElement("dd");
       dd.textContent = e.definition || "";
+      if (e.examples) {
+        const ex = document.createElement("div");
+        ex.className = "examples";
+        ex.textContent = "Examples: " + e.examples;
+        dd.appendChild(ex);
+      }
       if (e.code === selected) { dt.className = dd.className = "selected"; }
       list.append(dt, dd);
     });

@@ -275,3 +275,28 @@ def test_codebook_editor(app: Any, as_user: Any) -> None:
         content_type="multipart/form-data")
     assert bad_file.status_code == 422 and "not a JSON codebook" in bad_file.get_data(as_text=True)
     assert as_user("annotator1").client.get("/projects/demo/codebook/edit").status_code == 403
+
+
+def test_document_list_filters(app: Any, as_user: Any) -> None:
+    curator = as_user("curator")
+    curator.post("/api/v1/projects/demo/documents", {"documents": [
+        {"title": "Wire one", "text": "First wire story.", "source": "Wire", "published": "2020-07-20"},
+        {"title": "Wire two", "text": "Second wire story.", "source": "Wire", "published": "2021-01-02"}]})
+    annotator = as_user("annotator1")
+    doc = seed_document_id(app)
+    start, end = find_span(app, doc, "What Armenia did")
+    annotator.post(f"/api/v1/documents/{doc}/claims", {"content": [{"start": start, "end": end}],
+                                                       "attribution": "direct"})
+
+    def titles(query: str) -> list[str]:
+        html = annotator.client.get(f"/projects/demo?{query}").get_data(as_text=True)
+        return re.findall(r'<a href="/documents/\d+">([^<]+)</a>', html)
+
+    assert titles("outlet=Wire") == ["Wire one", "Wire two"]
+    assert titles("outlet=Wire&from=2021-01-01") == ["Wire two"]
+    assert titles("to=2020-12-31&outlet=Wire") == ["Wire one"]
+    assert titles("status=started") == ["Tavush clashes"]
+    assert "Tavush clashes" not in titles("status=todo") and "Wire one" in titles("status=todo")
+    assert titles("q=second") == ["Wire two"]
+    assert annotator.client.get("/projects/demo?from=last-week").status_code == 422
+    assert annotator.client.get("/projects/demo?status=whatever").status_code == 422
