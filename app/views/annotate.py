@@ -7,7 +7,8 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app.domain.highlight import Mark, paragraph_pieces
-from app.errors import DomainError
+from app.domain.diff import paragraph_diff
+from app.errors import DomainError, NotFound
 from app.forms import ClaimForm
 from app.presenters import claim_json, labels_json, marker_json
 from app.security import acting_user
@@ -16,7 +17,7 @@ from app.services import claims as claim_service
 from app.services import markers as marker_service
 from app.services import projects as project_service
 from app.services import speakers as speaker_service
-from app.services.documents import paragraph_spans
+from app.services.documents import get_document_access, paragraph_spans
 from app.views.common import session
 
 bp = Blueprint("annotate", __name__)
@@ -60,6 +61,22 @@ def _page(document_id: int, form: ClaimForm | None = None, status: int = 200) ->
 @login_required
 def document(document_id: int) -> tuple[str, int]:
     return _page(document_id)
+
+
+@bp.get("/documents/<int:document_id>/changes")
+@login_required
+def changes(document_id: int) -> tuple[str, int]:
+    """What changed since the previous revision, paragraph by paragraph (words marked)."""
+    user = acting_user()
+    assert user is not None
+    document, access = get_document_access(session(), user, document_id)
+    if document.previous_id is None:
+        raise NotFound("this is the first revision of the document")
+    previous, _ = get_document_access(session(), user, document.previous_id)
+    rows = paragraph_diff([previous.text[p.start:p.end] for p in paragraph_spans(session(), previous.id)],
+                          [document.text[p.start:p.end] for p in paragraph_spans(session(), document.id)])
+    return render_template("annotate/changes.html", document=document, previous=previous, rows=rows,
+                           access=access), 200
 
 
 @bp.post("/documents/<int:document_id>/claims")

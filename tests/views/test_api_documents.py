@@ -117,3 +117,17 @@ def test_new_revision_carries_claims_over(app: Any, as_user: Any) -> None:
     assert claims[0]["content"][0]["text"] == "We will win" and claims[0]["speaker"]["name"] == "Ilham Aliyev"
     old = annotator.get(f"/api/v1/documents/{first['id']}/claims").json["items"]
     assert {c["id"]: c["anchor"] for c in old} == {kept["id"]: "exact", lost["id"]: "orphaned"}
+
+
+def test_changes_between_revisions_page(app: Any, as_user: Any) -> None:
+    curator = as_user("curator")
+    first = curator.post("/api/v1/projects/demo/documents", {
+        "title": "Rev", "url": "https://example.org/story", "text": "Same start.\n\nThe army said ten.\n\nGone.\n\nStays."}).json
+    second = curator.post("/api/v1/projects/demo/documents", {
+        "title": "Rev", "url": "https://example.org/story", "text": "Same start.\n\nThe army said twelve.\n\nStays.\n\nNew <b>end</b>."}).json
+    html = curator.client.get(f"/documents/{second['id']}/changes").get_data(as_text=True)
+    assert "<del aria-label=\"removed\">ten.</del>" in html and "<ins aria-label=\"added\">twelve.</ins>" in html
+    assert "<del>Gone.</del>" in html and "<ins>New &lt;b&gt;end&lt;/b&gt;.</ins>" in html  # escaped, never markup
+    assert '<p class="same">Stays.</p>' in html
+    assert curator.client.get(f"/documents/{first['id']}/changes").status_code == 404
+    assert as_user("outsider").client.get(f"/documents/{second['id']}/changes").status_code == 404
