@@ -6,6 +6,9 @@ import difflib
 from dataclasses import dataclass
 
 
+SIMILAR = 0.5  # difflib ratio from which two paragraphs count as one edited paragraph
+
+
 @dataclass(frozen=True, slots=True)
 class DiffRow:
     kind: str  # same, removed, added, changed
@@ -33,9 +36,24 @@ def paragraph_diff(old: list[str], new: list[str]) -> list[DiffRow]:
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         if tag == "equal":
             rows.extend(DiffRow("same", p, p) for p in old[i1:i2])
-        elif tag == "replace" and i2 - i1 == j2 - j1:
-            rows.extend(DiffRow("changed", a, b, _word_runs(a, b)) for a, b in zip(old[i1:i2], new[j1:j2], strict=True))
         else:
-            rows.extend(DiffRow("removed", p, None) for p in old[i1:i2])
-            rows.extend(DiffRow("added", None, p) for p in new[j1:j2])
+            rows.extend(_align(old[i1:i2], new[j1:j2]))
+    return rows
+
+
+def _align(old: list[str], new: list[str]) -> list[DiffRow]:
+    """Within a changed stretch, pair paragraphs that are still mostly alike (an edit), in order;
+    the rest were removed or added."""
+    rows: list[DiffRow] = []
+    j = 0
+    for paragraph in old:
+        match = next((k for k in range(j, len(new))
+                      if difflib.SequenceMatcher(None, paragraph, new[k], autojunk=False).ratio() >= SIMILAR), None)
+        if match is None:
+            rows.append(DiffRow("removed", paragraph, None))
+            continue
+        rows.extend(DiffRow("added", None, p) for p in new[j:match])
+        rows.append(DiffRow("changed", paragraph, new[match], _word_runs(paragraph, new[match])))
+        j = match + 1
+    rows.extend(DiffRow("added", None, p) for p in new[j:])
     return rows
