@@ -216,6 +216,43 @@ def agreement_command(slug: str, as_json: bool, match: str) -> None:
     click.echo(report["missing"])
 
 
+@click.command("suggest")
+@with_appcontext
+@click.argument("slug")
+@click.option("--document", "document_id", type=int, default=None, help="Only this document.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per document (the API's shape).")
+def suggest_command(slug: str, document_id: int | None, as_json: bool) -> None:
+    """Show attribution suggestions (quotes, cues, speakers) for the project's documents; stores nothing."""
+    from app.domain.suggest import suggest
+    from app.models import Document
+    from app.services.suggestions import registry
+
+    session = get_session()
+    access = _access(slug)
+    speakers = registry(session, access.project.id)
+    stmt = sa.select(Document).where(Document.project_id == access.project.id).order_by(Document.id)
+    if document_id is not None:
+        stmt = stmt.where(Document.id == document_id)
+    documents = session.scalars(stmt).all()
+    if document_id is not None and not documents:
+        fail(f"no document {document_id} in {slug}")
+    names = {s.id: s.name for s in speakers}
+    for document in documents:
+        found = suggest(document.text, speakers)
+        if as_json:
+            click.echo(json.dumps({"document": document.id, "items": [{
+                "content": [{"start": s, "end": e, "text": document.text[s:e]} for s, e in item.content],
+                "attribution": item.attribution, "speaker": names.get(item.speaker_id) if item.speaker_id else None,
+                "speaker_mention": item.speaker_mention, "confidence": item.confidence} for item in found]},
+                ensure_ascii=False))
+            continue
+        click.echo(f"# document {document.id}: {document.title} ({len(found)} suggestions)")
+        for item in found:
+            quote = " … ".join(document.text[s:e] for s, e in item.content)
+            who = names.get(item.speaker_id) if item.speaker_id else (item.speaker_mention or "—")
+            click.echo(f"  [{item.attribution:<9}] {who}: “{quote[:100]}{'…' if len(quote) > 100 else ''}”")
+
+
 @click.command("backup")
 @with_appcontext
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
@@ -271,5 +308,5 @@ def demo_command() -> None:
 
 def init_app(app: Flask) -> None:
     for command in (db_group, users_group, projects_group, import_command, export_command, agreement_command,
-                    backup_command, restore_command, demo_command):
+                    suggest_command, backup_command, restore_command, demo_command):
         app.cli.add_command(command)

@@ -30,6 +30,7 @@ from app.services import exports as export_service
 from app.services import markers as marker_service
 from app.services import projects as project_service
 from app.services import speakers as speaker_service
+from app.services import suggestions as suggestion_service
 from app.services.users import get_user_by_name
 from app.views.common import api_user, json_body, session, streamed_download
 
@@ -347,6 +348,11 @@ def write_gold(document_id: int) -> tuple[Response, int]:
     claim = adjudication_service.write_gold(session(), api_user(), document_id, json_body())
     session().commit()
     return _claim_response(claim, 201)
+
+
+@bp.get("/documents/<int:document_id>/suggestions")
+def suggestions(document_id: int) -> Response:
+    return jsonify(suggestion_service.document_suggestions(session(), api_user(), document_id))
 
 
 @bp.get("/projects/<slug>/export")
