@@ -9,6 +9,8 @@ from typing import Any
 
 # Keys shorter than this are refused in production (security.md §4 #45).
 MIN_SECRET_KEY_LENGTH = 32
+# A random key of 32 characters from 64 symbols has ~25 distinct ones; fewer than 10 is a pattern.
+MIN_SECRET_KEY_DISTINCT = 10
 WEAK_SECRET_KEYS = {"dev", "secret", "changeme", "change-me", "development", "test"}
 
 
@@ -41,11 +43,17 @@ def load_environment(config: dict[str, Any]) -> None:
             config[key] = os.environ[key]
 
 
+def is_strong_secret_key(key: Any) -> bool:
+    """Long enough, not a known placeholder, and not a repeated pattern ("aaaa…", "abab…")."""
+    return (isinstance(key, str) and len(key) >= MIN_SECRET_KEY_LENGTH and key.lower() not in WEAK_SECRET_KEYS
+            and len(set(key)) >= MIN_SECRET_KEY_DISTINCT)
+
+
 def ensure_secret_key(config: dict[str, Any], instance_path: Path) -> None:
     """Production refuses a missing or weak key; development keeps a generated one in instance/."""
     key = config.get("SECRET_KEY")
     if config.get("SOURCEMARK_ENV") == "production":
-        if not key or len(key) < MIN_SECRET_KEY_LENGTH or key.lower() in WEAK_SECRET_KEYS:
+        if not is_strong_secret_key(key):
             raise ConfigError(
                 "SOURCEMARK_ENV=production needs a strong SECRET_KEY (at least "
                 f"{MIN_SECRET_KEY_LENGTH} random characters), e.g. "

@@ -140,8 +140,11 @@ def register_error_handlers(app: Flask) -> None:
         }
         message = messages.get(status) or exc.description or exc.name
         headers = {}
+        retry_after = getattr(exc, "retry_after", None)
         if status == 429 and exc.response is not None and exc.response.headers.get("Retry-After"):
             headers["Retry-After"] = exc.response.headers["Retry-After"]
+        elif status == 429 and isinstance(retry_after, int):
+            headers["Retry-After"] = str(retry_after)
         elif status == 429:
             headers["Retry-After"] = "60"
         return error_response(status, exc.name.lower().replace(" ", "_"), message, headers=headers)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
+from limits import parse as parse_limit
+from werkzeug.exceptions import TooManyRequests
 
 from app.db import get_session
 from app.models import User
@@ -88,6 +91,8 @@ def init_app(app: Flask) -> None:
             return
         if request.method in UNSAFE_METHODS:
             csrf.protect()
+            if request.endpoint == "auth.login":
+                _limit_login_per_account()
 
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -110,6 +115,20 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _template_globals() -> dict[str, Any]:
         return {"acting_user": acting_user(), "csp_nonce": csp_nonce}
+
+
+def _limit_login_per_account() -> None:
+    """Log-in attempts per account name, whatever the address (security.md §4 #39): the per-address
+    limit on the view alone lets a botnet try one account from many addresses. Unknown names count
+    like real ones, so the 429 tells nothing about which accounts exist."""
+    config = current_app.config
+    if not config.get("RATELIMIT_ENABLED", True):
+        return
+    limit = parse_limit(config.get("LOGIN_ACCOUNT_RATE_LIMIT") or config["LOGIN_RATE_LIMIT"])
+    account = (request.form.get("username") or "").strip().casefold()[:64]
+    if not limiter.limiter.hit(limit, "login-account", account):
+        reset_at = limiter.limiter.get_window_stats(limit, "login-account", account).reset_time
+        raise TooManyRequests(retry_after=max(1, int(reset_at - time.time()) + 1))
 
 
 def csp_nonce() -> str:

@@ -19,7 +19,7 @@ class Mark:
     start: int
     end: int
     claim_id: int  # the claim's id, or the bias marker's for kind "bias"
-    kind: str  # content, source, cue or bias
+    kind: str  # content, source, cue, bias or suggested (claim_id is then -(index + 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,11 @@ class Piece:
 
     @property
     def claim_ids(self) -> list[int]:
-        return sorted({m.claim_id for m in self.marks if m.kind != "bias"})
+        return sorted({m.claim_id for m in self.marks if m.kind not in ("bias", "suggested")})
+
+    @property
+    def suggestion_indexes(self) -> list[int]:
+        return sorted({-m.claim_id - 1 for m in self.marks if m.kind == "suggested"})
 
     @property
     def marker_ids(self) -> list[int]:

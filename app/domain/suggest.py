@@ -3,8 +3,8 @@
 Annotators accept or fix suggestions rather than start from a blank page, so the detector aims
 at recall with honest confidences, and every suggestion carries offsets an annotator can check.
 It needs no model download and no network, so it runs the same in tests, on a laptop and in
-production, and it is fast enough to run on every page view (a 300-paragraph article takes a
-few tens of milliseconds; see ``docs/suggestions.md``).
+production, and it is fast enough to run whenever a page asks for it (a 300-paragraph article
+takes well under a tenth of a second; see ``docs/suggestions.md``).
 
 Method, in the order :func:`suggest` applies it (``docs/suggestions.md`` gives the details):
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -734,7 +734,11 @@ def _trie_pattern(keys: Iterable[str]) -> str:
         node[""] = {}
 
     def build(node: dict[str, dict]) -> str:
-        branches = [(r"\s+" if ch == " " else re.escape(ch)) + build(child) for ch, child in sorted(node.items()) if ch]
+        branches = [
+            (r"\s+" if ch == " " else re.escape(ch)) + build(child)
+            for ch, child in sorted(node.items())
+            if ch
+        ]
         if not branches:
             return ""
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
@@ -901,11 +905,33 @@ def _split_sentences(text: str, paragraphs: list[Span], quotes: list[_Quote]) ->
                 token = word[0].lower().strip("(\"'“‘") if word else ""
                 if token in _ABBREVIATIONS or len(token) == 1 or re.fullmatch(r"(?:[a-z]\.)+[a-z]", token):
                     continue
-            sentences.append(_Sentence(start, m.end(1), p_index))
+            sentences.extend(_bounded(text, start, m.end(1), p_index, inside))
             start = m.end()
         if start < p_end:
-            sentences.append(_Sentence(start, p_end, p_index))
+            sentences.extend(_bounded(text, start, p_end, p_index, inside))
     return sentences
+
+
+# Every cue looks at its whole sentence; a "sentence" with no full stops for pages (bad OCR, a
+# list pasted as one paragraph) would make that quadratic, so long ones are cut at white space.
+_MAX_SENTENCE = 1500
+# A cue's subject is within a few clauses of it; looking further only costs time.
+_MAX_CLAUSES_BACK = 8
+
+
+def _bounded(text: str, start: int, end: int, p_index: int, inside: _QuoteIndex) -> list[_Sentence]:
+    pieces: list[_Sentence] = []
+    while end - start > _MAX_SENTENCE:
+        cut = text.rfind(" ", start + _MAX_SENTENCE // 2, start + _MAX_SENTENCE)
+        q = inside.at(cut) if cut >= 0 else None
+        if q is not None:  # never inside a quote: after it, or not at all
+            cut = text.find(" ", inside.quotes[q].end, end)
+        if cut < 0 or cut >= end:
+            break
+        pieces.append(_Sentence(start, cut, p_index))
+        start = cut + 1
+    pieces.append(_Sentence(start, end, p_index))
+    return pieces
 
 
 _SENTENCE_END_RE = re.compile(r"[.!?](?:\[\.?\])?([\"”’')\]]*)\s+(?=[\"“‘'(\[]?(?:[^\W\d_]|[0-9—–]))")
@@ -1064,6 +1090,11 @@ class _Detector:
     def read_frame(
         self, c_start: int, c_end: int, lemma: str, valence: str, frame_kind: str, s_index: int
     ) -> _Frame | None:
+        """Read one cue in its sentence: its source, its content or the quote it belongs to.
+
+        Returns None when the word is not used as a reporting cue here ("a national state of
+        emergency", "did not say", "placards asking the government to …").
+        """
         sentence = self.sentences[s_index]
         text = self.text
         frame = _Frame((c_start, c_end), lemma, valence, s_index, "active")
@@ -1261,10 +1292,10 @@ class _Detector:
         """
         text = self.text
         starts: list[tuple[int, str]] = []
-        for m in _CLAUSE_MARKERS_RE.finditer(text, region_start, region_end):
+        for m in _CLAUSE_MARKERS_RE.finditer(text, max(region_start, region_end - 600), region_end):
             if not self.qindex.inside(m.start()):
                 starts.append((m.end(), m.group()))
-        starts.reverse()
+        starts = starts[::-1][:_MAX_CLAUSES_BACK]
         starts.append((region_start, ""))
         first_marker = starts[0]
         for index, (start, marker) in enumerate(starts):
@@ -1299,7 +1330,7 @@ class _Detector:
 
     def valid_suffix(self, start: int, end: int) -> Span | None:
         """'On the live television he' → 'he': the pronoun or name that ends a phrase."""
-        words = self.words(start, end)
+        words = self.words(max(start, end - 120), end)
         if words and words[-1][2].lower() in _PRONOUNS_PERSON | _PRONOUNS_GROUP:
             return (words[-1][0], words[-1][1])
         mentions = [m for m in self.mentions_in(start, end) if not m.possessive]
@@ -1346,6 +1377,8 @@ class _Detector:
     def read_passive(
         self, frame: _Frame, sentence: _Sentence, region_start: int, region_end: int, c_end: int
     ) -> _Frame:
+        """'has been accused of C', 'is reported to C', 'was described as C by X', 'C was
+        condemned by X': the agent after "by" is the source; without one the source is unnamed."""
         text = self.text
         frame.kind = "passive"
         frame.source_mode = "passive_none"
@@ -1373,8 +1406,9 @@ class _Detector:
                 start = position + m.end()
                 content = (start, self.clause_end(start, sentence.end))
             else:
+                # "The operation was condemned by …": the passive subject is what was said about
                 subject_start, _marker = self.clause_start(region_start, region_end)
-                content = self.strip(subject_start, self.aux_start(region_start, region_end))
+                content = self.strip(subject_start, region_end)
                 frame.clause_start = subject_start
         if frame.clause_start < 0:
             frame.clause_start = self.clause_start(region_start, region_end)[0]
@@ -1388,6 +1422,7 @@ class _Detector:
         return frame
 
     def read_according(self, frame: _Frame, sentence: _Sentence) -> _Frame | None:
+        """'According to X, C' (content after) or 'C, according to X' (content before)."""
         text = self.text
         c_start, c_end = frame.cue
         frame.kind = "according_after"
@@ -1466,28 +1501,16 @@ class _Detector:
 
     def skip_aux_back(self, start: int, pos: int) -> int:
         """Walk back over auxiliaries and adverbs before a cue ("has also", "further")."""
-        words = self.words(start, pos)
+        words = self.words(max(start, pos - 160), pos)  # a few words back is all it can take
         end = pos
         for w_start, _w_end, word in reversed(words):
             lowered = word.lower()
-            if lowered in _ADVERBS or lowered in _AUX or lowered.endswith("ly") and lowered not in {"italy"}:
+            adverb = word.islower() and lowered.endswith("ly") and lowered not in _LY_NOT_ADVERBS
+            if lowered in _ADVERBS or lowered in _AUX or adverb:
                 end = w_start
                 continue
             break
         return end
-
-    def aux_start(self, start: int, end: int) -> int:
-        """Start of the auxiliary group that ends at ``end`` (for passive subjects)."""
-        words = self.words(start, end + 30)
-        pos = end
-        for w_start, w_end, word in reversed([w for w in words if w[1] <= end + 30]):
-            if w_end > end + 30:
-                continue
-            if word.lower() in _AUX or word.lower() in _ADVERBS or word.lower().endswith("ly"):
-                pos = min(pos, w_start)
-            elif w_start < end:
-                break
-        return pos
 
     def skip_post(self, pos: int, end: int, frame_kind: str) -> int:
         """Skip adverbials (and for "told" the person told) between a cue and its content."""
@@ -1511,17 +1534,7 @@ class _Detector:
                 ):
                     pos = w_end
                     skipped += 1
-                    if word.islower() and lowered not in {
-                        "the",
-                        "a",
-                        "an",
-                        "local",
-                        "national",
-                        "foreign",
-                        "state",
-                        "his",
-                        "their",
-                    }:
+                    if word.islower() and lowered not in _ADDRESSEE_MODIFIERS:
                         break  # the person told is complete ("reporters", "local media")
                     continue
                 break
@@ -1570,20 +1583,7 @@ class _Detector:
     def content_until_clause_end(self, start: int, end: int, frame_kind: str) -> Span:
         text = self.text
         stop = end
-        patterns = [";", ", according to", ", adding", ", saying", ", as quoted by", ", as reported by"]
-        if frame_kind in {"object", "call"}:
-            patterns += [
-                ",",
-                " and spoke",
-                " and said",
-                " and added",
-                " after ",
-                " during ",
-                " following ",
-                " via ",
-                " when ",
-                " while ",
-            ]
+        patterns = _CLAUSE_STOPS + _OBJECT_STOPS if frame_kind in {"object", "call"} else _CLAUSE_STOPS
         for pattern in patterns:
             found = self.find_outside_quotes(pattern, start, stop)
             if found >= 0:
@@ -1650,7 +1650,7 @@ class _Detector:
     def sentence_subject(self, start: int, limit: int) -> Span | None:
         """Subject of the sentence: the words before its first verb-like word."""
         start = self.after_leading_adverbials(start, limit)
-        words = self.words(start, limit)
+        words = self.words(start, min(limit, start + 400))  # the subject is near the start
         skip_until = -1
         for index, (w_start, _w_end, word) in enumerate(words[:30]):
             if w_start < skip_until:
@@ -1745,66 +1745,63 @@ class _Detector:
     # -- step 2: combine frames of a sentence --------------------------------------------------
 
     def link_frames(self, s_index: int, frames: list[_Frame]) -> None:
+        """Settle what the cues of one sentence owe each other: sources for cues that have none
+        of their own, and where each content ends."""
         frames.sort(key=lambda f: f.cue[0])
-        subject = None
         for i, frame in enumerate(frames):
-            if frame.source_mode in {"coordinated", "participle"} and frame.source is None:
-                donor = None
-                if frame.source_mode == "coordinated":
-                    own = self.sentence_subject(self.sentences[s_index].start, frame.cue[0])
-                    if own is not None:
-                        frame.source = own
-                        frame.source_mode = "np"
-                        continue
-                if frame.source_mode == "participle" and not self.text[frame.cue[0]].islower():
-                    donor = next((f for f in frames[i + 1 :] if f.source is not None), None)
-                if donor is None:
-                    donor = next(
-                        (
-                            f
-                            for f in reversed(frames[:i])
-                            if f.source is not None
-                            and f.kind not in {"passive", "trailer"}
-                            and f.source_mode != "relative"
-                        ),
-                        None,
-                    )
-                if donor is None and frame.source_mode == "coordinated":
-                    donor = next(
-                        (f for f in frames[i + 1 :] if f.source is not None and f.kind == "content_first"),
-                        None,
-                    )
-                if donor is not None:
-                    frame.source = donor.source
-                    frame.source_mode = "np"
-                else:
-                    if subject is None:
-                        subject = self.sentence_subject(self.sentences[s_index].start, frame.cue[0]) or (
-                            -1,
-                            -1,
-                        )
-                    if subject[0] >= 0:
-                        frame.source = subject
-                        frame.source_mode = "np"
-        # A later clause ends an earlier frame's content ("…, while X said …", "…; TVN24 reported").
+            if frame.source is None and frame.source_mode in {"coordinated", "participle"}:
+                self.borrow_source(s_index, frames, i)
         for i, frame in enumerate(frames):
             for later in frames[i + 1 :]:
-                if later.clause_start < 0 or not frame.content:
-                    continue
-                start, end = frame.content[-1]
-                cut = later.clause_start
-                if later.kind in {"content_first", "parenthetical"} and later.source is not None:
-                    cut = later.source[0]
-                if later.kind == "trailer" or later.marker in _EMBEDDING_MARKERS:
-                    continue  # "reported that … Trump might have encouraged …" is inside, not after
-                if start < cut < end:
-                    cut_at = self.cut_before_marker(start, cut)
-                    frame.content[-1] = self.strip(start, cut_at, " \t\n,;:—–")
-                    if (
-                        frame.content[-1][1] > frame.content[-1][0]
-                        and self.text[frame.content[-1][1] - 1] == "."
-                    ):
-                        frame.content[-1] = (frame.content[-1][0], frame.content[-1][1] - 1)
+                self.truncate_before(frame, later)
+
+    def borrow_source(self, s_index: int, frames: list[_Frame], i: int) -> None:
+        """'Tom Watson called the deal "lousy" and said …' (the sentence subject), 'Saying "…",
+        the archbishop said …' (the next cue's source), '…, adding, "…"' (the previous one)."""
+        frame = frames[i]
+        sentence_start = self.sentences[s_index].start
+        if frame.source_mode == "coordinated":
+            own = self.sentence_subject(sentence_start, frame.cue[0])
+            if own is not None:
+                frame.source, frame.source_mode = own, "np"
+                return
+        donor = None
+        if frame.source_mode == "participle" and not self.text[frame.cue[0]].islower():
+            donor = next((f for f in frames[i + 1 :] if f.source is not None), None)
+        if donor is None:
+            earlier = (f for f in reversed(frames[:i]) if f.source is not None)
+            donor = next(
+                (f for f in earlier if f.kind not in {"passive", "trailer"} and f.source_mode != "relative"),
+                None,
+            )
+        if donor is None and frame.source_mode == "coordinated":
+            donor = next(
+                (f for f in frames[i + 1 :] if f.source is not None and f.kind == "content_first"), None
+            )
+        if donor is not None:
+            frame.source, frame.source_mode = donor.source, "np"
+            return
+        subject = self.sentence_subject(sentence_start, frame.cue[0])
+        if subject is not None:
+            frame.source, frame.source_mode = subject, "np"
+
+    def truncate_before(self, frame: _Frame, later: _Frame) -> None:
+        """A later clause ends an earlier frame's content ("…, while X said …", "…; TVN24 reported"),
+        unless the later cue is embedded in it ("reported that … Trump might have encouraged …")."""
+        if later.clause_start < 0 or not frame.content or later.kind == "trailer":
+            return
+        if later.marker in _EMBEDDING_MARKERS:
+            return
+        start, end = frame.content[-1]
+        cut = later.clause_start
+        if later.kind in {"content_first", "parenthetical"} and later.source is not None:
+            cut = later.source[0]
+        if not start < cut < end:
+            return
+        content = self.strip(start, self.cut_before_marker(start, cut), " \t\n,;:—–")
+        if content[1] > content[0] and self.text[content[1] - 1] == ".":
+            content = (content[0], content[1] - 1)
+        frame.content[-1] = content
 
     def cut_before_marker(self, start: int, cut: int) -> int:
         """Move a cut point back over the clause marker that precedes it (", while", "; ", " and")."""
@@ -1820,8 +1817,7 @@ class _Detector:
     # -- step 3: claims ----------------------------------------------------------------------------
 
     def build_claims(self) -> list[_Claim]:
-        claims: list[_Claim] = []
-        quote_claimed: set[int] = set()
+        """Claims from the frames (paraphrases) and the quotes, without duplicates."""
         intro_of: dict[int, _Frame] = {}
         trailer_of: dict[int, _Frame] = {}
         for frame in self.frames:
@@ -1829,8 +1825,15 @@ class _Detector:
                 intro_of.setdefault(frame.intro_quote, frame)
             if frame.trailer_quote is not None:
                 trailer_of.setdefault(frame.trailer_quote, frame)
+        quote_claimed: set[int] = set()
+        claims = self.paraphrase_claims(quote_claimed)
+        claims += self.quote_claims(quote_claimed, intro_of, trailer_of)
+        claims.sort(key=lambda c: c.start)
+        return self.drop_overlaps(claims)
 
-        # Paraphrases (indirect / mixed), and fragments introduced by a cue.
+    def paraphrase_claims(self, quote_claimed: set[int]) -> list[_Claim]:
+        """Indirect and mixed claims; records in ``quote_claimed`` the quotes they contain."""
+        claims: list[_Claim] = []
         for frame in self.frames:
             if frame.intro_quote is not None:
                 q = frame.intro_quote
@@ -1839,89 +1842,96 @@ class _Detector:
                 if (speech_cue or self.is_full_quote(q)) and (
                     self.quote_runs_to_clause_end(q, frame) or initial_participle
                 ):
-                    continue
+                    continue  # a direct quote: quote_claims makes it
                 # a fragment such as thanked "the police, …": a mixed claim from the quote onwards
-                content = self.content_until_clause_end(
-                    self.quotes[q].open_at, self.sentences[frame.sentence].end, "clause"
-                )
-                frame.content = [content]
+                sentence_end = self.sentences[frame.sentence].end
+                frame.content = [
+                    self.content_until_clause_end(self.quotes[q].open_at, sentence_end, "clause")
+                ]
                 frame.intro_quote = None
-            if not frame.content or frame.kind == "trailer":
-                continue
             content = [seg for seg in frame.content if seg[1] > seg[0]]
-            if not content:
+            if not content or frame.kind == "trailer":
                 continue
             inner = [q for q in self.quotes_within(content) if not self.is_gloss(q)]
             attribution = "mixed" if inner else "indirect"
-            if inner and len(inner) == 1 and len(content) == 1:
+            if len(inner) == 1 and len(content) == 1:
                 quote = self.quotes[inner[0]]
                 if (
-                    (quote.open_at, quote.end) == (content[0][0], content[0][1])
+                    (quote.open_at, quote.end) == content[0]
                     and self.is_full_quote(inner[0])
-                    and frame.kind not in {"passive"}
+                    and frame.kind != "passive"
                     and frame.lemma not in {"call", "describe", "thank"}
                 ):
-                    attribution = "direct"
+                    attribution = "direct"  # the whole content is one quoted sentence
                     content = list(quote.segments)
             quote_claimed.update(inner)
             claims.append(_Claim(content, attribution, frame, self.base_confidence(frame, attribution)))
+        return claims
 
-        # Quotations.
-        used_as_continuation: set[int] = set()
+    def quote_claims(
+        self, quote_claimed: set[int], intro_of: dict[int, _Frame], trailer_of: dict[int, _Frame]
+    ) -> list[_Claim]:
+        """Direct claims: quotes with an introducing or trailing cue, quotes after a colon, and
+        bare quotes that make up whole sentences (the speaker is inferred later)."""
+        claims: list[_Claim] = []
+        continuation: set[int] = set()
         for q_index, quote in enumerate(self.quotes):
-            if q_index in quote_claimed or q_index in used_as_continuation:
+            if q_index in quote_claimed or q_index in continuation:
                 continue
             frame = intro_of.get(q_index) or trailer_of.get(q_index)
-            full = self.is_full_quote(q_index) or (
-                self.after_colon(quote)
-                and len(self.text[quote.segments[0][0] : quote.segments[0][1]].split()) >= 3
-            )
+            after_colon = self.after_colon(quote)
             if frame is None:
-                if not full:
-                    continue
-                if not self.after_colon(quote) and not (
-                    self.quote_starts_sentence(quote) and self.quote_ends_sentence(quote)
-                ):
-                    continue
-            segments = list(quote.segments)
-            claim = _Claim(segments, "direct", frame, 0.0)
+                first = quote.segments[0]
+                full = self.is_full_quote(q_index) or (
+                    after_colon and len(self.text[first[0] : first[1]].split()) >= 3
+                )
+                whole_sentence = self.quote_starts_sentence(quote) and self.quote_ends_sentence(quote)
+                if not full or not (after_colon or whole_sentence):
+                    continue  # a scare quote, a title, a sign
+            claim = _Claim(list(quote.segments), "direct", frame, self.base_confidence(frame, "direct"))
             if frame is None:
-                claim.inferred_from = self.sentence_of(quote.open_at)
-                if self.after_colon(quote):
-                    claim.inferred_from = self.sentence_of(quote.open_at)
-                else:
-                    claim.inferred_from = -1
-            # Join the pieces of an interrupted quote: '"A," he said, "B."' / '"A." he added. "B."'
-            last = q_index
+                claim.inferred_from = self.sentence_of(quote.open_at) if after_colon else -1
             anchor_end = quote.end
             if frame is not None and frame.trailer_quote == q_index:
-                anchor_end = max(anchor_end, frame.source[1] if frame.source else frame.cue[1], frame.cue[1])
-            while True:
-                nxt = last + 1
-                if nxt >= len(self.quotes) or nxt in quote_claimed:
-                    break
-                following = self.quotes[nxt]
-                if following.para != self.quotes[last].last_para or not self.quotes[last].closed:
-                    break
-                between = self.text[anchor_end : following.open_at]
-                if not _CONTINUATION_RE.fullmatch(between):
-                    break
-                own = trailer_of.get(nxt)
-                other_intro = intro_of.get(nxt)
-                if own is not None or (
-                    other_intro is not None and other_intro.cue[0] > anchor_end and not other_intro.participle
-                ):
-                    break
-                segments.extend(following.segments)
-                used_as_continuation.add(nxt)
-                last = nxt
-                anchor_end = following.end
-            claim.confidence = self.base_confidence(frame, "direct") if frame else 0.55
+                anchor_end = max(quote.end, frame.cue[1], frame.source[1] if frame.source else 0)
+            self.join_continuations(
+                claim, q_index, anchor_end, quote_claimed, intro_of, trailer_of, continuation
+            )
             claims.append(claim)
-        claims.sort(key=lambda c: c.start)
-        return self.drop_overlaps(claims)
+        return claims
+
+    def join_continuations(
+        self,
+        claim: _Claim,
+        q_index: int,
+        anchor_end: int,
+        quote_claimed: set[int],
+        intro_of: dict[int, _Frame],
+        trailer_of: dict[int, _Frame],
+        continuation: set[int],
+    ) -> None:
+        """Join the pieces of an interrupted quote: '"A," he said, "B."', '"A," Lam continued in
+        the statement. "B."', '"A", adding, "B"' — as long as the next piece has no cue of its own."""
+        last = q_index
+        while last + 1 < len(self.quotes) and last + 1 not in quote_claimed:
+            following = self.quotes[last + 1]
+            if following.para != self.quotes[last].last_para or not self.quotes[last].closed:
+                return
+            if not _CONTINUATION_RE.fullmatch(self.text[anchor_end : following.open_at]):
+                return
+            own_intro = intro_of.get(last + 1)
+            if trailer_of.get(last + 1) is not None or (
+                own_intro is not None and own_intro.cue[0] > anchor_end and not own_intro.participle
+            ):
+                return
+            claim.content.extend(following.segments)
+            continuation.add(last + 1)
+            last += 1
+            anchor_end = following.end
 
     def quote_runs_to_clause_end(self, q_index: int, frame: _Frame) -> bool:
+        """After 'X said "…"' nothing but punctuation or a new clause follows: a direct quote,
+        not a quoted fragment inside a paraphrase."""
         quote = self.quotes[q_index]
         sentence = self.sentences[frame.sentence]
         rest = self.text[quote.end : max(quote.end, sentence.end)]
@@ -1970,6 +1980,9 @@ class _Detector:
         return before.endswith(":")
 
     def base_confidence(self, frame: _Frame | None, attribution: str) -> float:
+        """An ordinal score, not a calibrated probability: quotes with a cue are the safest bet,
+        paraphrase boundaries less so, quotes with no cue (speaker inferred) least. Resolution
+        lowers it further in ``to_suggestion``."""
         if frame is None:
             return 0.55
         base = {"direct": 0.9, "mixed": 0.75, "indirect": 0.7}[attribution]
@@ -1982,25 +1995,33 @@ class _Detector:
     def drop_overlaps(self, claims: list[_Claim]) -> list[_Claim]:
         """Keep one claim where two cover mostly the same words (the more confident one).
 
-        Claims are bucketed by paragraph, so only neighbours are compared (linear, not quadratic,
-        in the length of the article)."""
+        Kept segments are held sorted by start, so each candidate is compared only with the
+        segments that can reach it (linear in practice, even for a paragraph of many quotes)."""
         kept: list[_Claim] = []
-        by_paragraph: dict[int, list[_Claim]] = {}
+        segments: list[tuple[int, int, int]] = []  # (start, end, index into kept), sorted
+        longest = 0
         for claim in sorted(claims, key=lambda c: -c.confidence):
             chars = _span_length(claim.content)
             if chars == 0:
                 continue
-            paragraphs = {self.para_of(pos) for seg in claim.content for pos in (seg[0], seg[1] - 1)}
-            neighbours = {id(other): other for p in paragraphs for other in by_paragraph.get(p, [])}
+            overlap_with: dict[int, int] = {}
+            for start, end in claim.content:
+                i = bisect_left(segments, (start - longest, -1, -1))
+                while i < len(segments) and segments[i][0] < end:
+                    o_start, o_end, o_index = segments[i]
+                    shared = min(end, o_end) - max(start, o_start)
+                    if shared > 0:
+                        overlap_with[o_index] = overlap_with.get(o_index, 0) + shared
+                    i += 1
             if any(
-                (overlap := _overlap(claim.content, other.content))
-                and overlap >= 0.5 * min(chars, _span_length(other.content))
-                for other in neighbours.values()
+                shared >= 0.5 * min(chars, _span_length(kept[index].content))
+                for index, shared in overlap_with.items()
             ):
                 continue
+            for start, end in claim.content:
+                insort(segments, (start, end, len(kept)))
+                longest = max(longest, end - start)
             kept.append(claim)
-            for p in paragraphs:
-                by_paragraph.setdefault(p, []).append(claim)
         kept.sort(key=lambda c: c.start)
         return kept
 
@@ -2012,12 +2033,16 @@ class _Detector:
             (seg[0], seg[1], index) for index, claim in enumerate(claims) for seg in claim.content
         )
         owner_starts = [o[0] for o in owners]
+        longest = max((end - start for start, end, _ in owners), default=0)
 
         def owner_of(pos: int) -> int:
+            """The claim whose content covers ``pos`` (only segments that can reach it are looked at)."""
             i = bisect_right(owner_starts, pos) - 1
-            while i >= 0 and owners[i][1] <= pos:
+            while i >= 0 and owners[i][0] > pos - longest:
+                if pos < owners[i][1]:
+                    return owners[i][2]
                 i -= 1
-            return owners[i][2] if i >= 0 and owners[i][0] <= pos < owners[i][1] else -1
+            return -1
 
         # Antecedents for pronouns and descriptions: registry mentions (not possessive: "Trump's
         # envoy" is about the envoy), and named sources that are not in the registry.
@@ -2407,6 +2432,24 @@ _NOT_BEFORE_CUE = frozenset(
         "no",
     }
 )
+_ADDRESSEE_MODIFIERS = frozenset({"the", "a", "an", "local", "national", "foreign", "state", "his", "their"})
+# Where reported content ends: another attribution, or for a noun-phrase object its first comma.
+_CLAUSE_STOPS = (";", ", according to", ", adding", ", saying", ", as quoted by", ", as reported by")
+_OBJECT_STOPS = (
+    ",",
+    " and spoke",
+    " and said",
+    " and added",
+    " after ",
+    " during ",
+    " following ",
+    " via ",
+    " when ",
+    " while ",
+)
+_LY_NOT_ADVERBS = frozenset(
+    {"family", "ally", "rally", "reply", "supply", "assembly", "july", "italy", "fly"}
+)
 _EMBEDDING_MARKERS = frozenset({"that", "whether", "if"})
 _CLAUSE_WORDS = frozenset(
     {
@@ -2516,14 +2559,6 @@ def _span_length(spans: Sequence[Span]) -> int:
     return sum(e - s for s, e in spans)
 
 
-def _overlap(a: Sequence[Span], b: Sequence[Span]) -> int:
-    total = 0
-    for a_start, a_end in a:
-        for b_start, b_end in b:
-            total += max(0, min(a_end, b_end) - max(a_start, b_start))
-    return total
-
-
 # --------------------------------------------------------------------------------------------
 # Public functions
 # --------------------------------------------------------------------------------------------
@@ -2538,7 +2573,9 @@ def suggest(text: str, speakers: Sequence[RegistrySpeaker]) -> list[Suggestion]:
     if not text.strip():
         return []
     # Aliases may arrive as lists (JSON); the registry is cached by value, so make them hashable.
-    registry = tuple(s if isinstance(s.aliases, tuple) else replace(s, aliases=tuple(s.aliases)) for s in speakers)
+    registry = tuple(
+        s if isinstance(s.aliases, tuple) else replace(s, aliases=tuple(s.aliases)) for s in speakers
+    )
     detector = _Detector(text, registry)
     detector.read_cues()
     claims = detector.build_claims()

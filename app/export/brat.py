@@ -14,7 +14,9 @@ Inside an ``.ann``:
 - ``T`` lines of types ``Content``, ``Source``, ``Cue`` and ``BiasMarker``. brat forbids
   line breaks in a span's text, so a span crossing a line or paragraph break is cut into
   fragments at the breaks (``start end;start end``); a discontinuous quote is fragments too.
-  The text after the tab is the fragments' text joined by single spaces, as brat expects.
+  (So line breaks at a span's very start or end cannot be kept; the reader joins fragments
+  that only a line break separates back into one segment.) The text after the tab is the
+  fragments' text joined by single spaces, as brat expects.
   Identical ``Source``/``Cue`` spans of several claims are one ``T``.
 - Relations ``AttributedTo Arg1:<Content> Arg2:<Source>`` and ``CuedBy Arg1:<Content>
   Arg2:<Cue>`` (brat relations are binary, so the three-way attribution is two relations).
@@ -34,9 +36,9 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from app.export.common import STREAM_CHUNK_BYTES, CodebookLookup, file_safe, item_layer, zip_date_time
+from app.export.common import CodebookLookup, file_safe, item_layer, zip_date_time
 from app.export.model import ClaimOut, DocumentBundle, ExportContext, MarkerOut, SpanOut
-from app.export.streams import ZipStream, spooled_file
+from app.export.streams import STREAM_CHUNK_BYTES, ZipStream, spooled_file
 
 CONTENT, SOURCE, CUE, BIAS = "Content", "Source", "Cue", "BiasMarker"
 CLAIM_ATTRIBUTES = {
@@ -271,7 +273,8 @@ def write_brat(ctx: ExportContext, bundles: Iterable[DocumentBundle]) -> Iterato
                         "annotator": owner.annotator if owner else None,
                         "gold": bool(owner and owner.layer == "gold"),
                     })
-                manifest.write("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries).encode("utf-8"))
+                lines = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in entries)
+                manifest.write(lines.encode("utf-8"))
                 if archive.pending >= STREAM_CHUNK_BYTES:
                     yield archive.take()
             archive.add_bytes("annotation.conf", annotation_conf(ctx).encode("utf-8"))

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from app.export.common import (
-    STREAM_CHUNK_BYTES,
     CodebookLookup,
     content_text,
     document_iri,
@@ -24,6 +23,7 @@ from app.export.common import (
     wikidata_iri,
 )
 from app.export.model import ClaimOut, DocumentBundle, DocumentOut, ExportContext
+from app.export.streams import json_array
 
 CLAIM_REVIEWED_MAX = 75
 RATING_VALUES = {"false": 1, "mostly_false": 2, "mixed": 3, "mostly_true": 4, "true": 5}
@@ -70,7 +70,9 @@ def _claim_author(claim: ClaimOut, document: DocumentOut) -> dict[str, Any] | No
     return None
 
 
-def claim_review(ctx: ExportContext, codebook: CodebookLookup, document: DocumentOut, claim: ClaimOut) -> dict[str, Any]:
+def claim_review(
+    ctx: ExportContext, codebook: CodebookLookup, document: DocumentOut, claim: ClaimOut
+) -> dict[str, Any]:
     verification = claim.verification or {}
     status = str(verification["status"])
     status_label = codebook.label("verification_status", status) or status
@@ -90,7 +92,8 @@ def claim_review(ctx: ExportContext, codebook: CodebookLookup, document: Documen
         item["author"] = author
     if document.published:
         item["datePublished"] = _date(document.published)
-    appearance: dict[str, Any] = {"@type": "CreativeWork", "url": document.url or document_iri(ctx, document.id)}
+    article_url = document.url or document_iri(ctx, document.id)
+    appearance: dict[str, Any] = {"@type": "CreativeWork", "url": article_url}
     if document.title:
         appearance["headline"] = document.title
     item["appearance"] = [appearance]
@@ -116,19 +119,9 @@ def claim_review(ctx: ExportContext, codebook: CodebookLookup, document: Documen
 def write_claimreview(ctx: ExportContext, bundles: Iterable[DocumentBundle]) -> Iterator[bytes]:
     """A JSON array, streamed one review at a time."""
     codebook = CodebookLookup(ctx.codebook)
-    pending = ["[\n"]
-    size = 0
-    count = 0
-    for bundle in bundles:
-        for claim in bundle.claims:
-            if not is_reviewed(claim):
-                continue
-            pending.append(("," if count else "") + _dumps(claim_review(ctx, codebook, bundle.document, claim)) + "\n")
-            size += len(pending[-1])
-            count += 1
-        if size >= STREAM_CHUNK_BYTES:
-            yield "".join(pending).encode("utf-8")
-            pending.clear()
-            size = 0
-    pending.append("]\n")
-    yield "".join(pending).encode("utf-8")
+    return json_array(
+        _dumps(claim_review(ctx, codebook, bundle.document, claim))
+        for bundle in bundles
+        for claim in bundle.claims
+        if is_reviewed(claim)
+    )

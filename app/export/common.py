@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -20,9 +20,6 @@ from app.export.model import ClaimOut, DocumentOut, ExportContext, SpanOut
 GOLD_LAYER = "gold"
 # Separator between the segments of a discontinuous quote wherever segments become one string.
 SEGMENT_JOINER = " … "
-# The fewest bytes a streaming writer hands on at once: small enough for a quick first byte,
-# large enough that the web server is not called for every row.
-STREAM_CHUNK_BYTES = 256 * 1024
 
 
 class CodebookLookup:
@@ -69,19 +66,28 @@ class CodebookLookup:
         return list(seen)
 
 
-class ParagraphLocator:
-    """Index of the paragraph containing an offset, for spans that do not carry one."""
+# Index of the paragraph containing an offset (for spans that do not carry it), or None.
+ParagraphLocator = Callable[[int], int | None]
 
-    def __init__(self, paragraphs: Sequence[tuple[int, int]]) -> None:
-        self._starts = [start for start, _end in paragraphs]
 
-    def __call__(self, offset: int) -> int | None:
-        if not self._starts:
-            return None
-        return max(bisect.bisect_right(self._starts, offset) - 1, 0)
+def paragraph_locator(paragraphs: Sequence[tuple[int, int]]) -> ParagraphLocator:
+    """A look-up for one document; a closure, because it runs for most spans of every export."""
+    starts = [start for start, _end in paragraphs]
+    if not starts:
+        return lambda offset: None
 
-    def of(self, span: SpanOut) -> int | None:
-        return span.paragraph if span.paragraph is not None else self(span.start)
+    # Defaults bind the list and the function as locals: the cheapest look-ups in CPython.
+    def locate(
+        offset: int, starts: list[int] = starts, find: Callable[..., int] = bisect.bisect_right
+    ) -> int:
+        index = find(starts, offset) - 1
+        return index if index > 0 else 0
+
+    return locate
+
+
+def span_paragraph(span: SpanOut, locate: ParagraphLocator) -> int | None:
+    return span.paragraph if span.paragraph is not None else locate(span.start)
 
 
 def layer_name(layer: str, annotator: str) -> str:

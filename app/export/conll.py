@@ -58,7 +58,9 @@ def sentences(text: str) -> list[tuple[int, int]]:
     """Sentence ranges: cut after final punctuation followed by white space, and at line breaks."""
     ranges: list[tuple[int, int]] = []
     start = 0
-    cuts = [(m.start() if m.group().startswith("\n") else m.end(), m.end()) for m in _SENTENCE_END.finditer(text)]
+    cuts = [
+        (m.start() if m.group().startswith("\n") else m.end(), m.end()) for m in _SENTENCE_END.finditer(text)
+    ]
     for end, next_start in [*cuts, (len(text), len(text))]:
         chunk = text[start:end]
         if chunk.strip():
@@ -130,7 +132,9 @@ def tag_layer(tokens: Sequence[Token], claims: list[ClaimOut], markers: list[Mar
     return tags
 
 
-def document_block(bundle: DocumentBundle, claims: list[ClaimOut], markers: list[MarkerOut]) -> tuple[str, LayerTags]:
+def document_block(
+    bundle: DocumentBundle, claims: list[ClaimOut], markers: list[MarkerOut]
+) -> tuple[str, LayerTags]:
     """One document of one layer: the ``# doc_id`` comment and its sentences."""
     text = bundle.document.text
     sentence_tokens = [tokenize(text, start, end) for start, end in sentences(text)]
@@ -174,13 +178,13 @@ def write_conll(ctx: ExportContext, bundles: Iterable[DocumentBundle]) -> Iterat
                 if section is None:
                     # Many layers may be open at once: keep each one's memory share small.
                     section = sections[layer] = _Section(spooled_file(max_memory=SECTION_MEMORY_BYTES))
-                    section.spool.write(f"# annotator = {layer}\n{header}\n".encode("utf-8"))
+                    section.spool.write(f"# annotator = {layer}\n{header}\n".encode())
                 block, tags = document_block(bundle, claims, markers)
                 section.spool.write(block.encode("utf-8"))
                 section.dropped_claims += tags.dropped_claims
                 section.dropped_markers += tags.dropped_markers
         if not sections:
-            yield f"{header}# no annotations matched the export\n".encode("utf-8")
+            yield f"{header}# no annotations matched the export\n".encode()
         for section in sections.values():
             section.spool.seek(0)
             while block := section.spool.read(COPY_BLOCK_BYTES):
@@ -188,7 +192,7 @@ def write_conll(ctx: ExportContext, bundles: Iterable[DocumentBundle]) -> Iterat
             yield (
                 f"# dropped_overlapping_claims = {section.dropped_claims}\n"
                 f"# dropped_overlapping_bias_markers = {section.dropped_markers}\n\n"
-            ).encode("utf-8")
+            ).encode()
     finally:
         for section in sections.values():
             section.spool.close()

@@ -19,15 +19,18 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from app.export.common import STREAM_CHUNK_BYTES, item_layer
+from app.export.common import item_layer
 from app.export.model import ClaimOut, DocumentBundle, ExportContext, MarkerOut
 from app.export.regions import BIAS, claim_choices, claim_regions, marker_choices, marker_region
+from app.export.streams import text_chunks
 
 BIAS_LABEL_PREFIX = f"{BIAS}:"
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def layer_example(bundle: DocumentBundle, layer: str | None, items: list[ClaimOut | MarkerOut]) -> dict[str, Any]:
+def layer_example(
+    bundle: DocumentBundle, layer: str | None, items: list[ClaimOut | MarkerOut]
+) -> dict[str, Any]:
     """One doccano example: the document's text with one layer's spans."""
     entities: list[dict[str, Any]] = []
     relations: list[dict[str, Any]] = []
@@ -60,7 +63,8 @@ def layer_example(bundle: DocumentBundle, layer: str | None, items: list[ClaimOu
         else:
             region = marker_region(item)
             choices = marker_choices(item)
-            entity = add(region.key, BIAS_LABEL_PREFIX + choices.pop("bias_type"), region.span.start, region.span.end)
+            label = BIAS_LABEL_PREFIX + choices.pop("bias_type")
+            entity = add(region.key, label, region.span.start, region.span.end)
             details = dict(choices)
             if item.note:
                 details["note"] = item.note
@@ -96,16 +100,4 @@ def examples(bundle: DocumentBundle) -> list[dict[str, Any]]:
 
 def write_doccano(ctx: ExportContext, bundles: Iterable[DocumentBundle]) -> Iterator[bytes]:
     """One JSON line per document and layer."""
-    pending: list[str] = []
-    size = 0
-    for bundle in bundles:
-        for example in examples(bundle):
-            pending.append(_dumps(example) + "\n")
-            size += len(pending[-1])
-        if size >= STREAM_CHUNK_BYTES:
-            yield "".join(pending).encode("utf-8")
-            pending.clear()
-            size = 0
-    if pending:
-        yield "".join(pending).encode("utf-8")
-
+    return text_chunks(_dumps(example) + "\n" for bundle in bundles for example in examples(bundle))

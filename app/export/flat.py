@@ -5,6 +5,10 @@ Column names follow ``research/domain.md`` §3.3: snake_case ASCII of at most 32
 and are never altered by the spreadsheet-safe variant; ``code`` columns hold codebook codes
 and name the codebook field their values come from, which gives SPSS/Stata value labels and
 the rows of ``codebook.csv``.
+
+These rows are the definition: SPSS and Stata write them as they are, and the CSV writer's
+faster string building (``tabular.CsvLines``) is tested to give byte for byte what
+``csv.writer`` makes of them.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from app.export.common import (
     SEGMENT_JOINER,
     CodebookLookup,
     ParagraphLocator,
+    span_paragraph,
 )
 from app.export.model import ClaimOut, DocumentBundle, ExportContext, SpeakerOut
 
@@ -307,7 +312,7 @@ class Flattener:
             [
                 marker.id,
                 marker.document_id,
-                locate.of(marker.span),
+                span_paragraph(marker.span, locate),
                 marker.annotator,
                 marker.layer,
                 marker.codebook_version,
@@ -344,8 +349,8 @@ class Flattener:
         if not bundle.labels:
             return [head + [None] * (len(self.article_columns) - len(head))]
         return [
-            head
-            + [
+            [
+                *head,
                 labels.annotator,
                 labels.layer,
                 labels.outlet,
@@ -417,9 +422,9 @@ class Flattener:
                         1 if entry.get("retired") else 0,
                         version,
                     ]
-        yield ["verifiable", "verifiable", "1", "Yes", "Verifiable with public information", 0, version]
-        yield ["verifiable", "verifiable", "0", "No", "Not checkable (opinion, experience, no claim)", 0, version]
-        yield ["_export", None, "missing", "Missing value", "An empty cell means the value was not set.", 0, version]
+        yield ["verifiable", "verifiable", "1", "Yes", "Checkable with public information.", 0, version]
+        yield ["verifiable", "verifiable", "0", "No", "Opinion, experience or no claim.", 0, version]
+        yield ["_export", None, "missing", "Missing value", "An empty cell: not set.", 0, version]
         if neutralised:
             note = (
                 "Spreadsheet-safe export: a text cell starting with = + - @ TAB or CR is prefixed with a "

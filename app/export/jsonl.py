@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring as _json_string  # the C escaper: quotes included
 from typing import Any
 
-from app.export.common import STREAM_CHUNK_BYTES, ParagraphLocator, document_metadata
+from app.export.common import ParagraphLocator, document_metadata, paragraph_locator
 from app.export.model import (
     ClaimOut,
     DocumentBundle,
@@ -24,6 +24,7 @@ from app.export.model import (
     SpanOut,
     SpeakerOut,
 )
+from app.export.streams import text_chunks
 
 FORMAT_VERSION = 1
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -86,15 +87,12 @@ class DocumentLines:
 
     def __init__(self, ctx: ExportContext) -> None:
         self._values = _JsonValues()
-        self._speakers: dict[int, str] = {}
-        self._head = f'{{"format_version":{FORMAT_VERSION},"project":{_json_string(ctx.project_slug)},"doc_id":'
+        self._speakers: dict[int | None, str] = {None: "null"}
+        project = _json_string(ctx.project_slug)
+        self._head = f'{{"format_version":{FORMAT_VERSION},"project":{project},"doc_id":'
 
-    def _speaker(self, speaker: SpeakerOut | None) -> str:
-        if speaker is None:
-            return "null"
-        encoded = self._speakers.get(speaker.id)
-        if encoded is None:
-            encoded = self._speakers[speaker.id] = _dumps(speaker_record(speaker))
+    def _speaker(self, speaker: SpeakerOut) -> str:
+        encoded = self._speakers[speaker.id] = _dumps(speaker_record(speaker))
         return encoded
 
     @staticmethod
@@ -113,9 +111,14 @@ class DocumentLines:
         # Content segments carry their paragraph (the service stores it), so no look-up there.
         content = ",".join([
             f'{{"start":{s.start},"end":{s.end},"text":{_json_string(s.text)},"paragraph":'
-            f'{s.paragraph if s.paragraph is not None else span_paragraph(s, locate)}}}'
+            f'{s.paragraph if s.paragraph is not None else _paragraph_json(s, locate)}}}'
             for s in claim.content
         ])
+        speaker = claim.speaker
+        speaker_id = None if speaker is None else speaker.id
+        speaker_json = self._speakers.get(speaker_id)
+        if speaker_json is None:
+            speaker_json = self._speaker(speaker)  # type: ignore[arg-type]  # None is always cached
         stances = claim.stances
         stance_text = ",".join([
             f'{{"target":{value[target]},"value":{value[stance]}}}' for target, stance in stances.items()
@@ -127,8 +130,9 @@ class DocumentLines:
             f'{{"id":{claim.id},"annotator":{value[claim.annotator]},"layer":{value[claim.layer]},'
             f'"codebook_version":{claim.codebook_version},"version":{claim.version},"content":[{content}],'
             f'"source":{span(claim.source, locate)},"cue":{span(claim.cue, locate)},'
-            f'"attribution":{value[claim.attribution]},"source_specificity":{value[claim.source_specificity]},'
-            f'"speaker":{self._speaker(claim.speaker)},"speaker_resolution":{value[claim.speaker_resolution]},'
+            f'"attribution":{value[claim.attribution]},'
+            f'"source_specificity":{value[claim.source_specificity]},'
+            f'"speaker":{speaker_json},"speaker_resolution":{value[claim.speaker_resolution]},'
             f'"cue_valence":{value[claim.cue_valence]},"stances":[{stance_text}],'
             f'"authorial_stance":{value[claim.authorial_stance]},"claim_type":{value[claim.claim_type]},'
             f'"claim_type_ff":{value[claim.claim_type_ff]},'
@@ -155,11 +159,12 @@ class DocumentLines:
 
     def document(self, bundle: DocumentBundle) -> str:
         document = bundle.document
-        locate = ParagraphLocator(document.paragraphs)
+        locate = paragraph_locator(document.paragraphs)
         claim = self.claim
         marker = self.marker
         paragraphs = ",".join([
-            f'{{"index":{i},"start":{start},"end":{end}}}' for i, (start, end) in enumerate(document.paragraphs)
+            f'{{"index":{index},"start":{start},"end":{end}}}'
+            for index, (start, end) in enumerate(document.paragraphs)
         ])
         labels = _dumps([labels_record(labels) for labels in bundle.labels]) if bundle.labels else "[]"
         return (
@@ -172,25 +177,12 @@ class DocumentLines:
         )
 
 
-def span_paragraph(span: SpanOut, locate: ParagraphLocator) -> str:
+def _paragraph_json(span: SpanOut, locate: ParagraphLocator) -> str:
     paragraph = locate(span.start)
     return "null" if paragraph is None else str(paragraph)
 
 
 def write_jsonl(ctx: ExportContext, bundles: Iterable[DocumentBundle]) -> Iterator[bytes]:
-    """One line per document; lines are batched into chunks of about 256 kB."""
+    """One line per document, handed on in chunks of about 256 kB."""
     lines = DocumentLines(ctx)
-    pending: list[str] = []
-    size = 0
-    for bundle in bundles:
-        line = lines.document(bundle)
-        pending.append(line)
-        size += len(line)
-        if size >= STREAM_CHUNK_BYTES:
-            pending.append("")
-            yield "\n".join(pending).encode("utf-8")
-            pending.clear()
-            size = 0
-    if pending:
-        pending.append("")
-        yield "\n".join(pending).encode("utf-8")
+    return text_chunks(piece for bundle in bundles for piece in (lines.document(bundle), "\n"))

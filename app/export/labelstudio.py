@@ -20,10 +20,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from app.export.common import STREAM_CHUNK_BYTES, CodebookLookup, item_layer
+from app.export.common import CodebookLookup, item_layer
 from app.export.model import ClaimOut, DocumentBundle, ExportContext, MarkerOut
 from app.export.regions import (
-    BIAS,
     CLAIM_CHOICES,
     CONTENT,
     CUE,
@@ -38,6 +37,7 @@ from app.export.regions import (
     marker_choices,
     marker_region,
 )
+from app.export.streams import json_array
 
 TEXT_NAME = "text"
 SPAN_CONTROL = "label"
@@ -91,8 +91,14 @@ def claim_results(claim: ClaimOut) -> list[dict[str, Any]]:
     if claim.note:
         results.append(_note(head, claim.note))
     results += [
-        {"type": "relation", "from_id": r.source_key, "to_id": r.target_key, "direction": "right", "labels": [r.kind]}
-        for r in relations
+        {
+            "type": "relation",
+            "from_id": relation.source_key,
+            "to_id": relation.target_key,
+            "direction": "right",
+            "labels": [relation.kind],
+        }
+        for relation in relations
     ]
     return results
 
@@ -141,27 +147,21 @@ def task(bundle: DocumentBundle, first_annotation_id: int) -> dict[str, Any]:
 
 def write_labelstudio(ctx: ExportContext, bundles: Iterable[DocumentBundle]) -> Iterator[bytes]:
     """A JSON array of tasks, streamed one task at a time."""
-    pending = ["[\n"]
-    size = 0
-    count = 0
-    annotation_id = 1
-    for bundle in bundles:
-        item = task(bundle, annotation_id)
-        annotation_id += len(item["annotations"])
-        pending.append(("," if count else "") + _dumps(item) + "\n")
-        size += len(pending[-1])
-        count += 1
-        if size >= STREAM_CHUNK_BYTES:
-            yield "".join(pending).encode("utf-8")
-            pending.clear()
-            size = 0
-    pending.append("]\n")
-    yield "".join(pending).encode("utf-8")
+
+    def tasks() -> Iterator[str]:
+        annotation_id = 1  # unique over the export, as Label Studio expects
+        for bundle in bundles:
+            item = task(bundle, annotation_id)
+            annotation_id += len(item["annotations"])
+            yield _dumps(item)
+
+    return json_array(tasks())
 
 
 def _choices_xml(name: str, values: list[tuple[str, str | None]], visible_when: str) -> str:
     options = "".join(
-        f"<Choice value={quoteattr(code)}{'' if not hint else ' hint=' + quoteattr(hint)}/>" for code, hint in values
+        f"<Choice value={quoteattr(code)}{' hint=' + quoteattr(hint) if hint else ''}/>"
+        for code, hint in values
     )
     return (
         f'  <Choices name={quoteattr(name)} toName="{TEXT_NAME}" perRegion="true" choice="single" '
@@ -185,7 +185,7 @@ def labelstudio_config(ctx: ExportContext) -> str:
         f'<Label value="{SOURCE}" background="#8fd4ff"/><Label value="{CUE}" background="#b6f0a0"/>'
         f'<Label value="{CONTENT}" background="#ffe08a"/></Labels>',
         f'  <Labels name="{BIAS_CONTROL}" toName="{TEXT_NAME}">'
-        + "".join(f'<Label value={quoteattr(code)} background="#ff9f9f"/>' for code, _hint in coded("bias_type"))
+        + "".join(f'<Label value={quoteattr(code)} background="#ff9f9f"/>' for code, _ in coded("bias_type"))
         + "</Labels>",
         f'  <Text name="{TEXT_NAME}" value="$text"/>',
         f'  <Relations><Relation value="{SOURCE_OF}"/><Relation value="{CUE_OF}"/>'
@@ -201,7 +201,8 @@ def labelstudio_config(ctx: ExportContext) -> str:
     for target in codebook.targets:
         lines.append(_choices_xml(f"{STANCE_PREFIX}{target['code']}", coded("stance"), on_claims))
     lines.append(_choices_xml("polarity", coded("polarity"), on_markers))
-    lines.append(_choices_xml("bias_target", [(t["code"], t.get("label")) for t in codebook.targets], on_markers))
+    targets = [(str(target["code"]), target.get("label")) for target in codebook.targets]
+    lines.append(_choices_xml("bias_target", targets, on_markers))
     lines.append(
         f'  <TextArea name="{NOTE_CONTROL}" toName="{TEXT_NAME}" perRegion="true" editable="true" '
         'visibleWhen="region-selected"/>'

@@ -43,6 +43,7 @@ _CLAIM_CODES = (
     "claim_type",
     "check_worthiness",
 )
+_LABEL_FIELDS = ("outlet", "ownership", "genre", "frame", "slant", "omissions", "notes")
 _LINE_BREAKS = re.compile(r"[\n\r\u2028\u2029]+")
 
 
@@ -69,7 +70,9 @@ def _compact(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-def check_span(text: str, raw: Any, where: str, *, start_key: str = "start", end_key: str = "end") -> dict[str, Any]:
+def check_span(
+    text: str, raw: Any, where: str, *, start_key: str = "start", end_key: str = "end"
+) -> dict[str, Any]:
     """``{start, end, text}`` from a span object, checked against the document text."""
     if not isinstance(raw, dict):
         raise ValueError(f"{where}: expected an object with {start_key} and {end_key}")
@@ -79,11 +82,11 @@ def check_span(text: str, raw: Any, where: str, *, start_key: str = "start", end
             raise ValueError(f"{where}.{key}: expected an integer offset, got {value!r}")
     assert isinstance(start, int) and isinstance(end, int)
     if not 0 <= start < end <= len(text):
-        raise ValueError(f"{where}: offsets {start}-{end} are not a span inside the text (length {len(text)})")
+        raise ValueError(f"{where}: offsets {start}-{end} are not a span inside the text ({len(text)} long)")
     actual = text[start:end]
     given = raw.get("text")
     if given is not None and given != actual:
-        raise ValueError(f"{where}.text: {given!r} does not match the document text at {start}-{end} ({actual!r})")
+        raise ValueError(f"{where}.text: {given!r} does not match the text at {start}-{end} ({actual!r})")
     return {"start": start, "end": end, "text": actual}
 
 
@@ -116,7 +119,7 @@ def _stances(raw: Any, where: str) -> list[dict[str, str]]:
         raise ValueError(f"{where}: expected a list of {{target, value}}")
     stances = []
     for n, item in enumerate(raw):
-        if not isinstance(item, dict) or not isinstance(item.get("target"), str) or not isinstance(item.get("value"), str):
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("target", "value")):
             raise ValueError(f"{where}[{n}]: expected {{\"target\": str, \"value\": str}}")
         stances.append({"target": item["target"], "value": item["value"]})
     return stances
@@ -210,9 +213,7 @@ def read_jsonl(lines: Iterable[str | bytes]) -> Iterator[ImportedDocument]:
                 raise ValueError(f"{where}: article_labels[{n}]: expected an object")
             annotator = _string(item, "annotator", f"{where}: article_labels[{n}]")
             key = layer_name(item.get("layer") or "annotator", annotator or "imported")
-            document.labels[key] = _compact({
-                name: item.get(name) for name in ("outlet", "ownership", "genre", "frame", "slant", "omissions", "notes")
-            })
+            document.labels[key] = _compact({name: item.get(name) for name in _LABEL_FIELDS})
         yield document
 
 
@@ -238,7 +239,7 @@ def _claims_and_markers(
     cues: dict[str, dict[str, Any]] = {}
     for n, (from_key, to_key, kind) in enumerate(relations):
         if from_key not in regions or to_key not in regions:
-            raise ValueError(f"{where}: relations[{n}] links a region that does not exist ({from_key} → {to_key})")
+            raise ValueError(f"{where}: relations[{n}] links a missing region ({from_key} → {to_key})")
         a, b = regions[from_key], regions[to_key]
         if kind == SEGMENT_OF or (a.label == CONTENT and b.label == CONTENT):
             if from_key in heads and to_key in heads:
@@ -304,10 +305,11 @@ def _labelstudio_task(raw: Any, where: str) -> ImportedDocument:
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         raise ValueError(f"{where}.data.text: missing (the task's text must be in data.text)")
     text = data["text"]
+    doc_id = data.get("doc_id", raw.get("id"))
     document = ImportedDocument(
         text=text,
         title=data.get("title") if isinstance(data.get("title"), str) else None,
-        doc_id=str(data.get("doc_id", raw.get("id"))) if data.get("doc_id", raw.get("id")) is not None else None,
+        doc_id=None if doc_id is None else str(doc_id),
         meta=raw.get("meta") if isinstance(raw.get("meta"), dict) else {},
     )
     for a, annotation in enumerate(_list(raw, "annotations", where)):
@@ -386,7 +388,7 @@ def _doccano_line(raw: Any, where: str) -> tuple[ImportedDocument, str]:
         entities = []
         for n, item in enumerate(legacy):
             if not (isinstance(item, list) and len(item) == 3):
-                raise ValueError(f"{where}.label[{n}]: expected [start, end, label] (text classification is not read)")
+                raise ValueError(f"{where}.label[{n}]: expected [start, end, label] (not a category)")
             entities.append({"id": n + 1, "start_offset": item[0], "end_offset": item[1], "label": item[2]})
     if not isinstance(entities, list):
         raise ValueError(f"{where}.entities: expected a list")
@@ -395,9 +397,8 @@ def _doccano_line(raw: Any, where: str) -> tuple[ImportedDocument, str]:
         if not isinstance(entity, dict) or not isinstance(entity.get("label"), str):
             raise ValueError(f"{spot}: expected {{id, label, start_offset, end_offset}}")
         key = str(entity.get("id"))
-        region = _Region(
-            key, entity["label"], check_span(text, entity, spot, start_key="start_offset", end_key="end_offset")
-        )
+        span = check_span(text, entity, spot, start_key="start_offset", end_key="end_offset")
+        region = _Region(key, entity["label"], span)
         details = attributes.get(key) or {}
         region.choices = {k: str(v) for k, v in details.items() if k not in ("note", "claim_id", "marker_id")}
         region.note = details.get("note")
@@ -485,11 +486,11 @@ def _parse_ann(text: str, ann: str, where: str) -> tuple[dict[str, _Textbound], 
                 except ValueError as exc:
                     raise ValueError(f"{spot}: bad offsets {fragment!r}") from exc
                 if not 0 <= start < end <= len(text):
-                    raise ValueError(f"{spot}: offsets {start}-{end} are outside the text (length {len(text)})")
+                    raise ValueError(f"{spot}: offsets {start}-{end} are outside the text ({len(text)} long)")
                 pieces.append((start, end))
             actual = " ".join(text[s:e] for s, e in pieces)
             if quoted != actual:
-                raise ValueError(f"{spot}: text {quoted!r} does not match the document text at {offsets} ({actual!r})")
+                raise ValueError(f"{spot}: text {quoted!r} does not match the text at {offsets} ({actual!r})")
             textbounds[ident] = _Textbound(kind, pieces)
         elif ident.startswith("R"):
             parts = rest.split()
@@ -548,10 +549,8 @@ def _brat_items(text: str, ann: str, where: str) -> tuple[list[dict[str, Any]], 
             source = textbounds[links[BRAT_SOURCE]] if BRAT_SOURCE in links else None
             cue = textbounds[links[BRAT_CUE]] if BRAT_CUE in links else None
             stance_note = next((n[len("stances: "):] for n in tb.notes if n.startswith("stances: ")), "")
-            stances = [
-                {"target": target.strip(), "value": value.strip()}
-                for target, _, value in (part.partition("=") for part in stance_note.split(";") if "=" in part)
-            ]
+            pairs = (part.partition("=") for part in stance_note.split(";") if "=" in part)
+            stances = [{"target": target.strip(), "value": value.strip()} for target, _, value in pairs]
             speaker = next((name for ref, name in tb.references if ref.startswith(f"{SPEAKER_DB}:")), None)
             status = tb.attributes.get("VerificationStatus")
             claims.append(_compact({
@@ -576,7 +575,7 @@ def _brat_items(text: str, ann: str, where: str) -> tuple[list[dict[str, Any]], 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
     if info.file_size > MAX_MEMBER_BYTES:
-        raise ValueError(f"{info.filename}: {info.file_size} bytes is more than the {MAX_MEMBER_BYTES} allowed")
+        raise ValueError(f"{info.filename}: {info.file_size} bytes, more than the {MAX_MEMBER_BYTES} allowed")
     try:
         return archive.read(info).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -596,15 +595,18 @@ def read_brat(data: bytes) -> Iterator[ImportedDocument]:
         entries: list[dict[str, Any]] = []
         manifest_name = next((name for name in infos if PurePosixPath(name).name == "manifest.jsonl"), None)
         if manifest_name:
-            for number, line in enumerate(_read_member(archive, infos[manifest_name]).splitlines(), start=1):
-                if line.strip():
-                    try:
-                        entry = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise ValueError(f"{manifest_name} line {number}: not valid JSON ({exc.msg})") from exc
-                    if not isinstance(entry, dict) or not isinstance(entry.get("ann"), str):
-                        raise ValueError(f"{manifest_name} line {number}: expected an object with 'ann' and 'txt'")
-                    entries.append(entry)
+            manifest = _read_member(archive, infos[manifest_name])
+            for number, line in enumerate(manifest.split("\n"), start=1):
+                if not line.strip():
+                    continue
+                where = f"{manifest_name} line {number}"
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{where}: not valid JSON ({exc.msg})") from exc
+                if not isinstance(entry, dict) or not isinstance(entry.get("ann"), str):
+                    raise ValueError(f"{where}: expected an object with 'ann' and 'txt'")
+                entries.append(entry)
         else:
             for name in sorted(infos):
                 if name.endswith(".ann"):
@@ -621,7 +623,8 @@ def read_brat(data: bytes) -> Iterator[ImportedDocument]:
             doc_id = str(entry.get("doc_id") if entry.get("doc_id") is not None else txt_name)
             document = documents.get(doc_id)
             if document is None:
-                document = documents[doc_id] = ImportedDocument(text=text, title=entry.get("title"), doc_id=doc_id)
+                document = ImportedDocument(text=text, title=entry.get("title"), doc_id=doc_id)
+                documents[doc_id] = document
             elif document.text != text:
                 raise ValueError(f"{txt_name}: differs from the other text files of document {doc_id}")
             claims, markers = _brat_items(text, _read_member(archive, infos[ann_name]), ann_name)

@@ -6,6 +6,7 @@ labels are the codebook labels, which spares scholars re-entering them by hand (
 common complaint about CSV exports); ``verifiable`` and other flags are 0/1 with labels
 No/Yes; a missing value is system-missing (numbers) or an empty string (text). Codes found
 in the data but no longer in the codebook get the next numbers, labelled with the code.
+SPSS pads strings with blanks, so trailing spaces of a text do not survive a .sav (Stata's do).
 
 ``pyreadstat`` writes only whole files from a ``pandas`` DataFrame, so these two formats
 gather the claims table in memory (as compact ``array``s of doubles and lists of strings),
@@ -22,7 +23,7 @@ from array import array
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from app.export.common import ParagraphLocator
+from app.export.common import paragraph_locator
 from app.export.flat import Column, Flattener
 from app.export.model import DocumentBundle, ExportContext
 from app.export.streams import COPY_BLOCK_BYTES
@@ -83,7 +84,7 @@ def _collect(ctx: ExportContext, bundles: Iterable[DocumentBundle]) -> tuple[Fla
     ]
     appenders = [store.append for store in stores]
     for bundle in bundles:
-        locate = ParagraphLocator(bundle.document.paragraphs)
+        locate = paragraph_locator(bundle.document.paragraphs)
         for claim in bundle.claims:
             for append, value in zip(appenders, flat.claim_row(claim, locate), strict=True):
                 append(value)
@@ -107,7 +108,10 @@ def _write_file(ctx: ExportContext, bundles: Iterable[DocumentBundle], kind: str
     limit = STATA_LABEL_MAX if kind == "dta" else None
     column_labels = [store.column.label[:limit] for store in stores]
     file_label = f"Claims, codebook v{flat.codebook.version}: {ctx.project_name}"
-    file_label = _fit_bytes(file_label, SPSS_FILE_LABEL_BYTES) if kind == "sav" else file_label[:STATA_LABEL_MAX]
+    if kind == "sav":
+        file_label = _fit_bytes(file_label, SPSS_FILE_LABEL_BYTES)
+    else:
+        file_label = file_label[:STATA_LABEL_MAX]
     handle, path = tempfile.mkstemp(suffix=f".{kind}")
     os.close(handle)
     try:

@@ -1,4 +1,4 @@
-"""Streaming building blocks: a zip archive written to a pipe, spooled side tables, CSV buffers.
+"""Streaming building blocks: text chunks, a zip archive written to a pipe, spooled tables, CSV cells.
 
 An export of a million claims must start flowing within a second and never sit in memory
 whole. ``zipfile`` can write to a non-seekable stream (it then uses data descriptors), so
@@ -27,8 +27,40 @@ SPOOL_MEMORY_BYTES = 8 * 1024 * 1024
 # Text buffered by a CSV table before it is encoded and passed on.
 CSV_BUFFER_CHARS = 1024 * 1024
 COPY_BLOCK_BYTES = 1024 * 1024
-# Writes waiting for the deflate thread (each up to ~0.5 MB): bounds the memory it can hold up.
+# The fewest bytes a streaming writer hands on at once: small enough for a quick first byte,
+# large enough that the web server is not called for every row.
+STREAM_CHUNK_BYTES = 256 * 1024
+# Writes waiting for the deflate thread (each about a CSV buffer, ~1 MB): bounds what it holds up.
 QUEUED_WRITES = 8
+
+
+def text_chunks(
+    pieces: Iterable[str], *, opening: str = "", closing: str | Callable[[], str] = ""
+) -> Iterator[bytes]:
+    """UTF-8 chunks of about ``STREAM_CHUNK_BYTES`` from text pieces, pulled lazily.
+
+    ``closing`` may be a function, called once the pieces are exhausted, for envelopes whose
+    end depends on what went by (a total count).
+    """
+    pending = [opening]
+    size = len(opening)
+    for piece in pieces:
+        pending.append(piece)
+        size += len(piece)
+        if size >= STREAM_CHUNK_BYTES:
+            yield "".join(pending).encode("utf-8")
+            pending.clear()
+            size = 0
+    pending.append(closing() if callable(closing) else closing)
+    tail = "".join(pending)
+    if tail:
+        yield tail.encode("utf-8")
+
+
+def json_array(items: Iterable[str]) -> Iterator[bytes]:
+    """A JSON array streamed from already-encoded items, one item per line."""
+    pieces = (("," if n else "") + item + "\n" for n, item in enumerate(items))
+    return text_chunks(pieces, opening="[\n", closing="]\n")
 
 
 class BinaryWriter(Protocol):
@@ -75,7 +107,9 @@ class _DrainableSink:
 class _MemberWriter:
     """What the writer holds while a member is open: ``write`` queues bytes for deflating."""
 
-    def __init__(self, submit: Callable[[Callable[[], object]], None], write: Callable[[bytes], object]) -> None:
+    def __init__(
+        self, submit: Callable[[Callable[[], object]], None], write: Callable[[bytes], object]
+    ) -> None:
         self._submit = submit
         self._write = write
 
@@ -97,7 +131,9 @@ class ZipStream:
     def __init__(self, date_time: tuple[int, int, int, int, int, int], compresslevel: int = 1) -> None:
         # Level 1 deflate: CSV text still shrinks 4-6x, at several times the speed of level 6.
         self._sink = _DrainableSink()
-        self._zip = zipfile.ZipFile(self._sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel)
+        self._zip = zipfile.ZipFile(
+            self._sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel
+        )
         self._date_time = date_time
         self._compresslevel = compresslevel
         self._member: IO[bytes] | None = None
@@ -117,7 +153,7 @@ class ZipStream:
             if self._error is None:  # after a failure keep draining, so the producer never blocks
                 try:
                     job()
-                except BaseException as exc:  # handed to the producer thread by _check
+                except BaseException as exc:  # noqa: BLE001 - re-raised in the producer thread by _check
                     self._error = exc
 
     def _check(self) -> None:
@@ -219,6 +255,8 @@ class CellEncoder:
 
     def __init__(self, *, neutralise: bool) -> None:
         self.neutralise = neutralise
+        # ``text`` is called several times per row: a closure per variant keeps its body minimal.
+        self.text: Callable[[str | None], str] = _safe_cell if neutralise else _raw_cell
         # Subscript with a recurring value (codes, user names): ``cells.repeated[value]``.
         self.repeated = _MemoisedCells(self.text)
 
@@ -228,16 +266,29 @@ class CellEncoder:
             return "'" + value
         return value
 
-    def text(self, value: str | None) -> str:
-        if value is None:
-            return ""
-        if self.neutralise and value and value[0] in FORMULA_TRIGGERS:
-            value = "'" + value
-        if '"' in value:
-            return '"' + value.replace('"', '""') + '"'
-        if "," in value or "\n" in value or "\r" in value:
-            return '"' + value + '"'
-        return value
+
+def _raw_cell(value: str | None) -> str:
+    """One CSV cell, quoted when it holds a comma, a quote or a line break."""
+    if value is None:
+        return ""
+    if '"' in value:
+        return '"' + value.replace('"', '""') + '"'
+    if "," in value or "\n" in value or "\r" in value:
+        return '"' + value + '"'
+    return value
+
+
+def _safe_cell(value: str | None, triggers: frozenset[str] = FORMULA_TRIGGERS) -> str:
+    """Like ``_raw_cell``, with a ``'`` before text a spreadsheet would run as a formula."""
+    if value is None:
+        return ""
+    if value[:1] in triggers:
+        value = "'" + value
+    if '"' in value:
+        return '"' + value.replace('"', '""') + '"'
+    if "," in value or "\n" in value or "\r" in value:
+        return '"' + value + '"'
+    return value
 
 class CsvTable:
     """A CSV table written through a reused text buffer into a binary destination.

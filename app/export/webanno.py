@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from app.export.common import STREAM_CHUNK_BYTES, base_iri, document_iri, speaker_iri
+from app.export.common import base_iri, document_iri, speaker_iri
 from app.export.model import ClaimOut, DocumentBundle, ExportContext, MarkerOut, SpanOut
+from app.export.streams import text_chunks
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 MEDIA_TYPE = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
@@ -83,6 +84,11 @@ def _target(source: str, text: str, span: SpanOut) -> dict[str, Any]:
 
 def _classifying(field: str, value: object, purpose: str = "classifying") -> dict[str, Any]:
     return {"type": "TextualBody", "purpose": purpose, "value": f"{field}:{value}"}
+
+
+def _textual(purpose: str, text: str) -> dict[str, Any]:
+    """Free text (a verdict, a note), exactly as typed."""
+    return {"type": "TextualBody", "purpose": purpose, "value": text, "format": "text/plain"}
 
 
 class AnnotationBuilder:
@@ -140,13 +146,13 @@ class AnnotationBuilder:
         if verification.get("status"):
             bodies.append(_classifying("verification_status", verification["status"], "assessing"))
         if verification.get("rating_text"):
-            bodies.append({"type": "TextualBody", "purpose": "assessing", "value": verification["rating_text"]})
+            bodies.append(_textual("assessing", verification["rating_text"]))
         for evidence in verification.get("evidence") or ():
             if evidence.get("url"):
                 bodies.append({"type": "SpecificResource", "purpose": "linking", "source": evidence["url"]})
         bodies.append(_classifying("layer", claim.layer, "tagging"))
         if claim.note:
-            bodies.append({"type": "TextualBody", "purpose": "commenting", "value": claim.note, "format": "text/plain"})
+            bodies.append(_textual("commenting", claim.note))
         annotation = self._common(f"{source}#c{claim.id}", claim)
         annotation["body"] = bodies
         annotation["target"] = [_target(source, text, segment) for segment in claim.content]
@@ -162,7 +168,7 @@ class AnnotationBuilder:
         bodies.append(_classifying("in_quote", "true" if marker.in_quote else "false", "tagging"))
         bodies.append(_classifying("layer", marker.layer, "tagging"))
         if marker.note:
-            bodies.append({"type": "TextualBody", "purpose": "commenting", "value": marker.note, "format": "text/plain"})
+            bodies.append(_textual("commenting", marker.note))
         annotation = self._common(f"{source}#m{marker.id}", marker)
         annotation["body"] = bodies
         annotation["target"] = _target(source, text, marker.span)
@@ -187,20 +193,17 @@ def write_webanno(ctx: ExportContext, bundles: Iterable[DocumentBundle]) -> Iter
     }
     head = _dumps(envelope)[:-1]  # reopen the object to append "first" and, at the end, "total"
     page = f'{{"id":{_dumps(collection_id + "#page1")},"type":"AnnotationPage","startIndex":0,"items":['
-    pending = [f'{head},"first":{page}\n']
-    size = 0
     total = 0
-    for bundle in bundles:
-        text = bundle.document.text
-        items = [builder.claim(text, claim) for claim in bundle.claims]
-        items += [builder.marker(text, marker) for marker in bundle.markers]
-        for item in items:
-            pending.append(("," if total else "") + _dumps(item) + "\n")
-            size += len(pending[-1])
-            total += 1
-        if size >= STREAM_CHUNK_BYTES:
-            yield "".join(pending).encode("utf-8")
-            pending.clear()
-            size = 0
-    pending.append(f']}},"total":{total}}}\n')
-    yield "".join(pending).encode("utf-8")
+
+    def items() -> Iterator[str]:
+        nonlocal total
+        for bundle in bundles:
+            text = bundle.document.text
+            annotations = [builder.claim(text, claim) for claim in bundle.claims]
+            annotations += [builder.marker(text, marker) for marker in bundle.markers]
+            for annotation in annotations:
+                yield ("," if total else "") + _dumps(annotation) + "\n"
+                total += 1
+
+    opening = f'{head},"first":{page}\n'
+    return text_chunks(items(), opening=opening, closing=lambda: f']}},"total":{total}}}\n')

@@ -5,6 +5,7 @@ minus what the annotator has already marked. Nothing is stored until a suggestio
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,11 +13,14 @@ from sqlalchemy.orm import Session
 
 from app.domain.suggest import RegistrySpeaker, suggest, suggest_bias_markers
 from app.domain.text import paragraph_index_at
-from app.models import Claim, ClaimSegment, Speaker, User
+from app.errors import DomainError
+from app.models import AuditEvent, Claim, ClaimSegment, Speaker, User
+from app.services import audit
 from app.services.claims import load_document_context
 from app.services.documents import paragraph_spans
 from app.services.speakers import list_speakers
 
+KEY = re.compile(r"^[0-9a-f]{16}$")
 OVERLAP_COVERED = 0.5  # Jaccard over characters from which a suggestion counts as already annotated
 
 
@@ -41,9 +45,29 @@ def _covered(segments: list[tuple[int, int]], existing: list[list[tuple[int, int
     return False
 
 
-def document_suggestions(session: Session, user: User, document_id: int,
-                         dismissed: set[str] | None = None) -> dict[str, Any]:
+def dismissed_keys(session: Session, user: User, document_id: int) -> set[str]:
+    """Keys of the suggestions this user dismissed on this document.
+
+    A dismissal is a write like any other, so it lives in the audit log (entity ``suggestion``,
+    id = the document); the log is also where it is read back from, so there is one record of it.
+    """
+    rows = session.scalars(sa.select(AuditEvent.after).where(
+        AuditEvent.entity_type == "suggestion", AuditEvent.entity_id == document_id,
+        AuditEvent.action == "dismiss", AuditEvent.actor_id == user.id))
+    return {row["key"] for row in rows if row and "key" in row}
+
+
+def dismiss(session: Session, user: User, document_id: int, key: Any) -> None:
     ctx = load_document_context(session, user, document_id)
+    if not isinstance(key, str) or not KEY.match(key):
+        raise DomainError("key is the suggestion's key (16 hexadecimal characters)", "key")
+    if key not in dismissed_keys(session, user, document_id):
+        audit.record(session, user, "dismiss", "suggestion", document_id, ctx.project.id, after={"key": key})
+
+
+def document_suggestions(session: Session, user: User, document_id: int) -> dict[str, Any]:
+    ctx = load_document_context(session, user, document_id)
+    dismissed = dismissed_keys(session, user, document_id)
     text = ctx.document.text
     paragraphs = paragraph_spans(session, document_id)
     speakers = {s.id: s for s in session.scalars(sa.select(Speaker).where(Speaker.project_id == ctx.project.id))}
@@ -54,7 +78,6 @@ def document_suggestions(session: Session, user: User, document_id: int,
             .where(Claim.document_id == document_id, Claim.annotator_id == user.id, Claim.layer == "annotator",
                    Claim.deleted_at.is_(None))):
         existing.setdefault(claim_id, []).append((start, end))
-    dismissed = dismissed or set()
     items = []
     for found in suggest(text, registry(session, ctx.project.id)):
         segments = [(s, e) for s, e in found.content]

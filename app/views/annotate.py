@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
@@ -15,6 +17,7 @@ from app.security import acting_user
 from app.services import assignments as assignment_service
 from app.services import claims as claim_service
 from app.services import markers as marker_service
+from app.services import suggestions as suggestion_service
 from app.services import projects as project_service
 from app.services import speakers as speaker_service
 from app.services.documents import get_document_access, paragraph_spans
@@ -36,12 +39,18 @@ def _page(document_id: int, form: ClaimForm | None = None, status: int = 200) ->
     marks += [Mark(c.cue_start, c.cue_end or 0, c.id, "cue") for c in claims if c.cue_start is not None]
     markers = marker_service.list_markers(session(), document_id, layer, annotator_id)
     marks += [Mark(m.start, m.end, m.id, "bias") for m in markers]
+    own = annotator_id == user.id and layer == "annotator"
+    suggestions: list[dict[str, Any]] = []
+    if own and request.args.get("suggest") == "1":
+        suggestions = suggestion_service.document_suggestions(session(), user, document_id)["items"]
+        # Suggestion marks carry their index in the list (negative, so they never collide with claim ids).
+        marks += [Mark(s["start"], s["end"], -(index + 1), "suggested")
+                  for index, item in enumerate(suggestions) for s in item["content"]]
     pieces = paragraph_pieces(ctx.document.text, paragraphs, marks)
     quoted = [(s.start, s.end) for c in claims if c.attribution != "authorial" for s in c.segments]
     if form is None:
         form = ClaimForm()
     form.set_choices(ctx.codebook)
-    own = annotator_id == user.id and layer == "annotator"
     members = project_service.list_members(session(), ctx.project.id) if ctx.access.is_curator else []
     assignment, next_document = assignment_service.queue_position(session(), user.id, ctx.project.id, document_id)
     return render_template(
@@ -52,7 +61,7 @@ def _page(document_id: int, form: ClaimForm | None = None, status: int = 200) ->
         (layer == "gold" and ctx.access.is_curator), layer=layer, viewing=request.args.get("annotator") or None,
         speakers=speaker_service.list_speakers(session(), ctx.project.id), members=members,
         api_base=url_for("api.list_projects").rsplit("/projects", 1)[0],
-        markers=markers, markers_json=[marker_json(m, marker_service.in_quote(m, quoted)) for m in markers],
+        suggestions=suggestions, markers=markers, markers_json=[marker_json(m, marker_service.in_quote(m, quoted)) for m in markers],
         labels=labels_json(marker_service.get_labels(session(), document_id, layer, annotator_id)),
     ), status
 

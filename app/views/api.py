@@ -355,6 +355,16 @@ def suggestions(document_id: int) -> Response:
     return jsonify(suggestion_service.document_suggestions(session(), api_user(), document_id))
 
 
+@bp.post("/documents/<int:document_id>/suggestions/dismiss")
+def dismiss_suggestion(document_id: int) -> tuple[str, int]:
+    body = json_body()
+    if not isinstance(body, dict):
+        raise DomainError("the body is an object {key}", "body")
+    suggestion_service.dismiss(session(), api_user(), document_id, body.get("key"))
+    session().commit()
+    return "", 204
+
+
 @bp.get("/projects/<slug>/export")
 def export(slug: str) -> Response:
     access = project_service.get_project_access(session(), api_user(), slug)

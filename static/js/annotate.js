@@ -178,6 +178,7 @@
     const body = payload();
     if (editing) body.version = Number(draft.version);
     else if (data.layer === "gold") body.layer = "gold";
+    if (!editing && draft.origin === "suggestion") body.origin = "suggestion";
     else body.client_id = draft.clientId || (draft.clientId = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()));
     saveDraft();
     setStatus("Saving…", "");
@@ -343,6 +344,11 @@
   textEl.addEventListener("click", (event) => {
     const mark = event.target.closest("mark.hl");
     if (!mark || !window.getSelection().isCollapsed) return;
+    if (mark.dataset.suggestions && !mark.dataset.claims) {
+      const entry = document.getElementById("s" + mark.dataset.suggestions.split(" ")[0]);
+      if (entry) { entry.scrollIntoView({ block: "nearest" }); }
+      return;
+    }
     const first = mark.dataset.claims.split(" ")[0];
     const item = document.getElementById("c" + first);
     if (item) { item.scrollIntoView({ block: "nearest" }); item.focus(); }
@@ -423,6 +429,47 @@
     });
   }
 
+  /* ---- suggestions: accept (becomes the annotator's own claim), edit first, or dismiss ---- */
+  function suggestionBody(item) {
+    const body = { content: item.content.map((s) => ({ start: s.start, end: s.end, text: s.text })),
+      source_span: item.source_span, cue_span: item.cue_span, attribution: item.attribution,
+      speaker: item.speaker ? item.speaker.id : null, speaker_resolution: item.speaker_resolution,
+      source_specificity: item.source_specificity, cue_valence: item.cue_valence, claim_type: item.claim_type,
+      origin: "suggestion", client_id: "suggestion-" + item.key };
+    return body;
+  }
+  async function acceptSuggestion(index) {
+    const item = (data.suggestions || [])[index];
+    if (!item) return;
+    const result = await sendJson("POST", "/documents/" + data.document + "/claims", suggestionBody(item));
+    if (result.ok) { window.location.reload(); return; }
+    setStatus("Not accepted: " + explain(result), "error");
+  }
+  function editSuggestion(index) {
+    const item = (data.suggestions || [])[index];
+    if (!item || !form) return;
+    form.reset();
+    draft = { content: item.content.map((s) => ({ start: s.start, end: s.end })), source: item.source_span,
+      cue: item.cue_span, claimId: null, version: null, origin: "suggestion" };
+    form.elements["speaker"].value = item.speaker ? item.speaker.name : (item.speaker_mention || "");
+    ["attribution", "source_specificity", "speaker_resolution", "cue_valence", "claim_type"].forEach((name) => {
+      if (form.elements[name] && item[name]) form.elements[name].value = item[name];
+    });
+    render();
+    saveDraft();
+    form.elements["speaker"].focus();
+  }
+  async function dismissSuggestion(index) {
+    const item = (data.suggestions || [])[index];
+    if (!item) return;
+    const result = await sendJson("POST", "/documents/" + data.document + "/suggestions/dismiss", { key: item.key });
+    if (result.ok) { window.location.reload(); return; }
+    setStatus("Not dismissed: " + explain(result), "error");
+  }
+  document.querySelectorAll("[data-accept]").forEach((b) => b.addEventListener("click", () => acceptSuggestion(Number(b.dataset.accept))));
+  document.querySelectorAll("[data-edit-suggestion]").forEach((b) => b.addEventListener("click", () => editSuggestion(Number(b.dataset.editSuggestion))));
+  document.querySelectorAll("[data-dismiss]").forEach((b) => b.addEventListener("click", () => dismissSuggestion(Number(b.dataset.dismiss))));
+
   const markDone = document.getElementById("mark-done");
   if (markDone) {
     markDone.addEventListener("click", async () => {
@@ -502,5 +549,7 @@
       if (item) edit(Number(item.dataset.claim));
     }
     else if (event.key === "?") { event.preventDefault(); toggleHelp(); }
+    else if (key === "y" && (data.suggestions || []).length) { event.preventDefault(); acceptSuggestion(0); }
+    else if (key === "n" && (data.suggestions || []).length) { event.preventDefault(); dismissSuggestion(0); }
   });
 })();

@@ -195,3 +195,28 @@ def test_bias_marker_and_labels(app: Any, live_server: str, page: Any) -> None:
     page.wait_for_selector("#labels-status.ok")
     page.reload()
     assert page.input_value("#label_genre") == "hard_news" and page.input_value("#slant_T1") == "favor"
+
+
+def test_suggestions_in_the_page(app: Any, live_server: str, page: Any) -> None:
+    log_in(page, live_server, "annotator1", PASSWORD)
+    doc = seed_document_id(app)
+    page.goto(f"{live_server}/documents/{doc}")
+    page.click("#show-suggestions")
+    page.wait_for_selector("#suggestion-list li[data-suggestion]")
+    assert page.locator("mark.hl.suggested").count() > 10
+    total = page.locator("#suggestion-list li[data-suggestion]").count()
+    first_quote = page.inner_text("#suggestion-list li[data-suggestion] .quote")
+    page.keyboard.press("y")  # accept the first
+    page.wait_for_selector("#claim-list li[data-claim]")
+    assert page.locator("#suggestion-list li[data-suggestion]").count() == total - 1
+    with app.app_context():
+        claim = get_session().scalar(sa.select(Claim))
+        assert claim is not None and claim.origin == "suggestion"
+    assert first_quote.strip("“”").rstrip("…")[:20] in stored_segments(app)[0][0]
+    page.keyboard.press("n")  # dismiss the next one
+    page.wait_for_load_state("load")
+    from playwright.sync_api import expect
+
+    expect(page.locator("#suggestion-list li[data-suggestion]")).to_have_count(total - 2)
+    page.reload()
+    assert page.locator("#suggestion-list li[data-suggestion]").count() == total - 2

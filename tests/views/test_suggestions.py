@@ -49,3 +49,21 @@ def test_suggest_cli(app: Any, runner: Any) -> None:
     text = runner.invoke(args=["suggest", "demo", "--document", str(seed_document_id(app))])
     assert text.exit_code == 0 and "Mevlüt Çavuşoğlu" in text.output
     assert runner.invoke(args=["suggest", "demo", "--document", "99999"]).exit_code != 0
+
+
+def test_dismissed_suggestions_stay_dismissed_for_that_user(app: Any, as_user: Any) -> None:
+    api = as_user("annotator1")
+    doc = seed_document_id(app)
+    items = api.get(f"/api/v1/documents/{doc}/suggestions").json["items"]
+    first = items[0]
+    assert api.post(f"/api/v1/documents/{doc}/suggestions/dismiss", {"key": first["key"]}).status_code == 204
+    assert api.post(f"/api/v1/documents/{doc}/suggestions/dismiss", {"key": first["key"]}).status_code == 204
+    left = api.get(f"/api/v1/documents/{doc}/suggestions").json["items"]
+    assert [i["key"] for i in left] == [i["key"] for i in items[1:]]
+    assert as_user("annotator1").get(f"/api/v1/documents/{doc}/suggestions").json["items"] == left  # new session
+    assert as_user("annotator2").get(f"/api/v1/documents/{doc}/suggestions").json["items"][0]["key"] == first["key"]
+    assert row_count(app, Claim) == 0
+    for bad in ({"key": "nope"}, {"key": 5}, {}):
+        assert api.post(f"/api/v1/documents/{doc}/suggestions/dismiss", bad).status_code == 422
+    assert as_user("outsider").post(f"/api/v1/documents/{doc}/suggestions/dismiss",
+                                    {"key": first["key"]}).status_code == 404
