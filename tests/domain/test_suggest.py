@@ -140,7 +140,11 @@ def measure(docs: list[dict[str, Any]]) -> Quality:
     speaker is the same registry entry (both none counts as the same).
     """
     kinds = (*TYPES, "authorial")
-    q = Quality(*({k: 0 for k in kinds} for _ in range(5)), 0, 0, 0)  # type: ignore[arg-type]
+
+    def zeros() -> dict[str, int]:
+        return dict.fromkeys(kinds, 0)
+
+    q = Quality(zeros(), zeros(), zeros(), zeros(), zeros(), 0, 0, 0)
     for doc in docs:
         registry = registry_of(doc)
         names = {s.id: s.name for s in registry}
@@ -193,7 +197,7 @@ def test_gold_set_size_and_shape() -> None:
         assert {"file", "claims", "speakers", "text", "text_sha256", "credit"} <= set(doc)
         if doc["file"].startswith("wikinews-quotes/"):
             assert "licensed CC BY 2.5" in doc["credit"] and doc["url"] in doc["credit"]
-        assert {s["id"] for s in doc["speakers"]}.__len__() == len(doc["speakers"])
+        assert len({s["id"] for s in doc["speakers"]}) == len(doc["speakers"])
         for speaker in doc["speakers"]:
             assert {"id", "name", "aliases", "type", "role"} <= set(speaker)
 
@@ -254,10 +258,10 @@ def test_three_hundred_paragraphs_well_under_a_second() -> None:
     registry = [RegistrySpeaker(i, s.name, s.aliases, s.type, s.role) for i, s in enumerate(registry)]
     suggest(article, registry)  # compiles the registry once, as a server would
     timings = []
-    for _ in range(3):
-        started = time.perf_counter()
+    for _ in range(3):  # CPU time: a busy CI machine must not make this flaky
+        started = time.process_time()
         result = suggest(article, registry)
-        timings.append(time.perf_counter() - started)
+        timings.append(time.process_time() - started)
     assert len(result) > 100
     assert statistics.median(timings) < 0.5, timings
 
