@@ -2221,8 +2221,10 @@ class _Detector:
         if mentions:
 
             def rank(m: _Mention) -> tuple[int, int, int]:
+                # A full name or alias beats a bare surname, which beats a title: in "President
+                # Recep Tayyip Erdogan" the name decides, not a "President" another entry carries.
                 is_person = (m.speaker.type or "person") == "person"
-                return (0 if m.kind != "title" else 1, 0 if is_person else 1, m.start)
+                return ({"title": 2, "surname": 1}.get(m.kind, 0), 0 if is_person else 1, m.start)
 
             best = min(mentions, key=rank)
             same_place = [m for m in mentions if (m.start, m.end) == (best.start, best.end)]

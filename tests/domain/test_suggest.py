@@ -638,3 +638,16 @@ def test_lexicon_file_credits_babe_and_its_licence() -> None:
 
 def test_no_markers_in_neutral_text() -> None:
     assert suggest_bias_markers("The committee met on Tuesday and approved the budget.") == []
+
+
+def test_a_full_name_beats_another_speakers_title_alias() -> None:
+    """An alias like "Azerbaijan's President" must not claim every "President …" for its speaker."""
+    registry = [
+        RegistrySpeaker(id=1, name="Ilham Aliyev", aliases=("Azerbaijan's President", "Aliyev"), type="person"),
+        RegistrySpeaker(id=4, name="Recep Tayyip Erdoğan", aliases=("Recep Tayyip Erdogan", "Erdogan"), type="person"),
+    ]
+    text = ("President Recep Tayyip Erdogan has also warned Armenia that Ankara will stand by Azerbaijan "
+            "in the event of any escalation.")
+    found = suggest(text, registry)
+    assert [(s.speaker_id, text[s.content[0][0]:s.content[0][1]]) for s in found] == [
+        (4, "Ankara will stand by Azerbaijan in the event of any escalation")]
