@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from app.domain.agreement import match_claims
+from app.domain.agreement import MatchRule, match_claims
 from app.errors import Conflict, DomainError, NotFound
 from app.models import Claim, Document, User
 from app.services import audit
@@ -70,7 +70,8 @@ def _values(claim: Claim) -> dict[str, Any]:
     }
 
 
-def document_units(session: Session, access: ProjectAccess, document_id: int, match: str = "overlap") -> list[Unit]:
+def document_units(session: Session, access: ProjectAccess, document_id: int,
+                   match: MatchRule = "overlap") -> tuple[Document, list[Unit]]:
     require_curator(access)
     document = session.get(Document, document_id)
     if document is None or document.project_id != access.project.id:
@@ -83,7 +84,7 @@ def document_units(session: Session, access: ProjectAccess, document_id: int, ma
                  selectinload(Claim.annotator))).all()
     units: list[Unit] = []
     matched: set[int] = set()
-    for unit in match_claims(coded, match):  # type: ignore[arg-type]
+    for unit in match_claims(coded, match):
         members = {coder: claims[c.claim_id] for coder, c in unit.claims.items()}
         matched.update(c.id for c in members.values())
         units.append(Unit(members, _differences(list(members.values()))))
@@ -93,7 +94,7 @@ def document_units(session: Session, access: ProjectAccess, document_id: int, ma
     for unit in units:
         ids = set(unit.claim_ids)
         unit.gold = [g for g in gold if ids & set(g.gold_sources or [])]
-    return sorted(units, key=lambda u: (u.first_offset, u.claim_ids))
+    return document, sorted(units, key=lambda u: (u.first_offset, u.claim_ids))
 
 
 def _differences(claims: list[Claim]) -> list[str]:

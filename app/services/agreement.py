@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.domain.agreement import CodedClaim, agreement_report, reliability_matrix
+from app.domain.agreement import CodedClaim, MatchRule, agreement_report, reliability_matrix
 from app.errors import DomainError
 from app.models import BiasMarker, Claim, ClaimSegment, ClaimStance, User
 from app.services.projects import ProjectAccess, current_codebook, require_curator
@@ -69,14 +69,15 @@ def coded_markers(session: Session, project_id: int) -> list[CodedClaim]:
                        {"bias_type": r.bias_type}) for r in rows]
 
 
-def parse_match(value: str | None) -> str:
-    match = value or "exact"
-    if match not in ("exact", "overlap"):
-        raise DomainError("match is exact or overlap", "match")
-    return match
+def parse_match(value: str | None) -> MatchRule:
+    if value in (None, "", "exact"):
+        return "exact"
+    if value == "overlap":
+        return "overlap"
+    raise DomainError("match is exact or overlap", "match")
 
 
-def project_agreement(session: Session, access: ProjectAccess, match: str = "exact", bootstrap: int = 1000,
+def project_agreement(session: Session, access: ProjectAccess, match: MatchRule = "exact", bootstrap: int = 1000,
                       include_coincidence: bool = False) -> dict[str, Any]:
     """The SPEC §5 agreement report for the project, bias type included (over matched markers)."""
     require_curator(access)
@@ -91,7 +92,8 @@ def project_agreement(session: Session, access: ProjectAccess, match: str = "exa
     return report
 
 
-def field_matrix(session: Session, access: ProjectAccess, field: str, match: str = "exact") -> list[list[str | None]]:
+def field_matrix(session: Session, access: ProjectAccess, field: str,
+                 match: MatchRule = "exact") -> list[list[str | None]]:
     """The reliability data matrix (unit × coder) of one field, for CSV."""
     require_curator(access)
     if field == "bias_type":

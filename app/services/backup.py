@@ -22,7 +22,8 @@ def sqlite_path(database_url: str) -> Path | None:
 
 
 def _pg_tool(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or ([shutil.which(name)] if shutil.which(name) else [])
+    on_path = shutil.which(name)
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or ([on_path] if on_path else [])
     if not found:
         raise DomainError(f"{name} is not installed (Debian package postgresql-client)", "database")
     return found[-1]
@@ -30,8 +31,8 @@ def _pg_tool(name: str) -> str:
 
 def _pg_args(database_url: str) -> tuple[list[str], dict[str, str]]:
     url = make_url(database_url)
-    args = ["--host", url.host or "127.0.0.1", "--port", str(url.port or 5432), "--username", url.username or "postgres",
-            "--dbname", url.database or "postgres"]
+    args = ["--host", url.host or "127.0.0.1", "--port", str(url.port or 5432),
+            "--username", url.username or "postgres", "--dbname", url.database or "postgres"]
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = url.password

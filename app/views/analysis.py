@@ -13,12 +13,12 @@ from markupsafe import Markup
 from app.domain.balance import Balance
 from app.domain.charts import heat_map, stacked_bars
 from app.errors import DomainError
-from app.models import Document
 from app.security import acting_user
 from app.services import adjudication as adjudication_service
 from app.services import agreement as agreement_service
 from app.services import balance as balance_service
 from app.services import projects as project_service
+from app.services.documents import get_document_access
 from app.views.common import session
 
 bp = Blueprint("analysis", __name__)
@@ -32,9 +32,7 @@ def _balance(slug: str) -> tuple[project_service.ProjectAccess, balance_service.
     access = project_service.get_project_access(session(), user, slug)
     document = request.args.get("document", type=int)
     if document is not None:
-        from app.services.documents import get_document_access
-
-        doc, doc_access = get_document_access(session(), user, document)
+        _doc, doc_access = get_document_access(session(), user, document)
         if doc_access.project.id != access.project.id:
             raise DomainError("that document is not in this project", "document")
     scope = balance_service.parse_scope(session(), access, request.args, document_id=document)
@@ -191,9 +189,8 @@ def adjudicate_document(slug: str, document_id: int) -> str | Response | tuple[s
                 flash("Written to the gold layer.")
                 return redirect(url_for("analysis.adjudicate_document", slug=slug, document_id=document_id,
                                         _anchor=f"u{claim.gold_sources[0] if claim.gold_sources else claim.id}"))
-    units = adjudication_service.document_units(session(), access, document_id)
+    document, units = adjudication_service.document_units(session(), access, document_id)
     codebook = project_service.current_codebook(session(), access.project.id)
-    document = next(d for d in [session().get(Document, document_id)] if d is not None)
     return render_template("analysis/adjudicate_document.html", access=access, units=units, codebook=codebook,
                            document=document), status
 
