@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-
 SIMILAR = 0.5  # difflib ratio from which two paragraphs count as one edited paragraph
 
 

@@ -8,8 +8,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from app.domain.highlight import Mark, paragraph_pieces
 from app.domain.diff import paragraph_diff
+from app.domain.highlight import Mark, paragraph_pieces
 from app.errors import DomainError, NotFound
 from app.forms import ClaimForm
 from app.presenters import claim_json, labels_json, marker_json
@@ -17,9 +17,9 @@ from app.security import acting_user
 from app.services import assignments as assignment_service
 from app.services import claims as claim_service
 from app.services import markers as marker_service
-from app.services import suggestions as suggestion_service
 from app.services import projects as project_service
 from app.services import speakers as speaker_service
+from app.services import suggestions as suggestion_service
 from app.services.documents import get_document_access, paragraph_spans
 from app.views.common import session
 
@@ -61,7 +61,8 @@ def _page(document_id: int, form: ClaimForm | None = None, status: int = 200) ->
         (layer == "gold" and ctx.access.is_curator), layer=layer, viewing=request.args.get("annotator") or None,
         speakers=speaker_service.list_speakers(session(), ctx.project.id), members=members,
         api_base=url_for("api.list_projects").rsplit("/projects", 1)[0],
-        suggestions=suggestions, markers=markers, markers_json=[marker_json(m, marker_service.in_quote(m, quoted)) for m in markers],
+        suggestions=suggestions, markers=markers,
+        markers_json=[marker_json(m, marker_service.in_quote(m, quoted)) for m in markers],
         labels=labels_json(marker_service.get_labels(session(), document_id, layer, annotator_id)),
     ), status
 
