@@ -100,7 +100,7 @@ def init_app(app: Flask) -> None:
         script_src = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
         response.headers.setdefault(
             "Content-Security-Policy",
-            f"default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' data:; "
+            f"default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' data: blob:; "
             "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

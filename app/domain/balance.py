@@ -28,6 +28,7 @@ class BalanceClaim:
     cue_valence: str | None
     words: int
     stances: tuple[tuple[str, str], ...] = ()
+    period: str | None = None  # publication month of the claim's document, "YYYY-MM"
 
 
 @dataclass
@@ -38,6 +39,8 @@ class Balance:
     speakers: dict[int, dict[str, Any]] = field(default_factory=dict)
     valence: dict[str, dict[str, int]] = field(default_factory=dict)
     stances: dict[int, dict[str, dict[str, int]]] = field(default_factory=dict)
+    #: Attributed claims per publication month and side (claims of undated documents are left out).
+    trend: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -50,6 +53,7 @@ class Balance:
             "cue_valence": self.valence,
             "stances": [{"speaker": self.speakers[sid]["name"], "speaker_id": sid, "targets": targets}
                         for sid, targets in sorted(self.stances.items(), key=lambda kv: self.speakers[kv[0]]["name"])],
+            "trend": {period: self.trend[period] for period in sorted(self.trend)},
         }
 
 
@@ -79,6 +83,9 @@ def compute_balance(claims: Iterable[BalanceClaim]) -> Balance:
             row["words"] += claim.words
         if claim.cue_valence:
             valence[side][claim.cue_valence] += 1
+        if claim.period:
+            month = result.trend.setdefault(claim.period, {})
+            month[side] = month.get(side, 0) + 1
         targets = result.stances.setdefault(claim.speaker_id, {})
         for target, value in claim.stances:
             counts = targets.setdefault(target, {"favor": 0, "against": 0, "neutral": 0, "none": 0})

@@ -93,9 +93,10 @@ def compute(session: Session, access: ProjectAccess, scope: BalanceScope) -> Bal
         stances[claim_id].append((target, value))
     rows = session.execute(
         sa.select(Claim.id, Claim.attribution, Claim.speaker_id, Speaker.name, Speaker.side,
-                  Claim.source_specificity, Claim.cue_valence)
-        .outerjoin(Speaker, Speaker.id == Claim.speaker_id).where(Claim.id.in_(sa.select(ids.c.id))))
+                  Claim.source_specificity, Claim.cue_valence, Document.published)
+        .outerjoin(Speaker, Speaker.id == Claim.speaker_id).join(Document, Document.id == Claim.document_id)
+        .where(Claim.id.in_(sa.select(ids.c.id))))
     return compute_balance(
         BalanceClaim(attribution, speaker_id, name, side, specificity, valence, words.get(claim_id, 0),
-                     tuple(stances.get(claim_id, ())))
-        for claim_id, attribution, speaker_id, name, side, specificity, valence in rows)
+                     tuple(stances.get(claim_id, ())), published[:7] if published and len(published) >= 7 else None)
+        for claim_id, attribution, speaker_id, name, side, specificity, valence, published in rows)

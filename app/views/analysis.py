@@ -22,8 +22,8 @@ from app.services.documents import get_document_access
 from app.views.common import session
 
 bp = Blueprint("analysis", __name__)
-TABLES = ("sides", "speakers", "valence", "stances")
-CHARTS = ("sides", "words", "stances")
+TABLES = ("sides", "speakers", "valence", "stances", "trend")
+CHARTS = ("sides", "words", "stances", "trend")
 
 
 def _balance(slug: str) -> tuple[project_service.ProjectAccess, balance_service.BalanceScope, Balance]:
@@ -52,6 +52,10 @@ def _rows(balance: Balance, table: str, codebook: Any) -> tuple[list[str], list[
         valences = codebook.all_codes("cue_valence")
         return ["side", *valences], [[side, *(v.get(code, 0) for code in valences)]
                                      for side, v in sorted(balance.valence.items())]
+    if table == "trend":
+        sides = sorted({side for month in balance.trend.values() for side in month})
+        return ["month", *sides], [[month, *(balance.trend[month].get(side, 0) for side in sides)]
+                                   for month in sorted(balance.trend)]
     targets = codebook.all_codes("targets")
     header = ["speaker", *(f"{t}_{value}" for t in targets for value in ("favor", "against", "neutral"))]
     rows = []
@@ -67,7 +71,12 @@ def _charts(balance: Balance, codebook: Any) -> dict[str, Markup]:
     speakers = balance.as_json()["speakers"][:15]
     targets = codebook.all_codes("targets")
     stance_rows = {e["speaker"]: e["targets"] for e in balance.as_json()["stances"]}
+    periods = sorted(balance.trend)
+    trend_sides = sorted({side for month in balance.trend.values() for side in month})
     return {
+        "trend": stacked_bars("Attributed claims per month of publication, by side", periods, [
+            (codebook.label("sides", side), [balance.trend[p].get(side, 0) for p in periods])
+            for side in trend_sides]),
         "sides": stacked_bars("Claims per side, by attribution", labels, [
             ("direct", [balance.sides[s]["direct"] for s in sides]),
             ("indirect", [balance.sides[s]["indirect"] for s in sides]),

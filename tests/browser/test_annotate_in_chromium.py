@@ -220,3 +220,15 @@ def test_suggestions_in_the_page(app: Any, live_server: str, page: Any) -> None:
     expect(page.locator("#suggestion-list li[data-suggestion]")).to_have_count(total - 2)
     page.reload()
     assert page.locator("#suggestion-list li[data-suggestion]").count() == total - 2
+
+
+def test_chart_png_download(app: Any, live_server: str, page: Any, as_user: Any) -> None:
+    from tests.demo_fixture import annotate_demo
+
+    annotate_demo(as_user("annotator1"), seed_document_id(app))
+    log_in(page, live_server, "annotator1", PASSWORD)
+    page.goto(f"{live_server}/projects/demo/balance")
+    with page.expect_download() as download_info:
+        page.click("[data-png='demo-balance-sides.png']")
+    png = download_info.value.path().read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000

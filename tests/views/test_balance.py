@@ -76,3 +76,23 @@ def test_balance_page_charts_and_downloads(app: Any, as_user: Any) -> None:
     assert as_user("outsider").client.get("/projects/demo/balance").status_code == 404
     single = curator.client.get(f"/projects/demo/balance?document={doc}&annotator=annotator1")
     assert single.status_code == 200 and f"in document {doc}" in single.get_data(as_text=True)
+
+
+def test_trend_by_month_of_publication(app: Any, as_user: Any) -> None:
+    curator = as_user("curator")
+    created = curator.post("/api/v1/projects/demo/documents", {"documents": [
+        {"title": "July", "text": "“We will win,” said Ilham Aliyev.", "published": "2020-07-14"},
+        {"title": "Later", "text": "“Peace is possible,” said Nikol Pashinyan.", "published": "2020-09-28T10:00"},
+        {"title": "Undated", "text": "“Nobody knows,” said Nikol Pashinyan."}]}).json["items"]
+    api = as_user("annotator1")
+    for item, speaker in zip(created, ("Aliyev", "Pashinyan", "Pashinyan"), strict=True):
+        document = api.get(f"/api/v1/documents/{item['id']}").json
+        end = document["text"].index("”")
+        assert api.post(f"/api/v1/documents/{item['id']}/claims", {
+            "content": [{"start": 1, "end": end - 1}], "attribution": "direct", "speaker": speaker}).status_code == 201
+    balance = api.get("/api/v1/projects/demo/balance").json
+    assert balance["trend"] == {"2020-07": {"azerbaijan": 1}, "2020-09": {"armenia": 1}}
+    page = curator.client.get("/projects/demo/balance?annotator=annotator1").get_data(as_text=True)
+    assert page.count("<svg") == 4 and "per month of publication" in page
+    trend_csv = curator.client.get("/projects/demo/balance.csv?table=trend&annotator=annotator1").get_data(as_text=True)
+    assert trend_csv.lstrip("\ufeff").splitlines() == ["month,armenia,azerbaijan", "2020-07,0,1", "2020-09,1,0"]
