@@ -33,6 +33,12 @@ def default_config(instance_path: Path) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT": "10 per minute",
         "DEMO_CORPUS": None,
         "API_PAGE_SIZE": 100,
+        # Fetching articles by URL is off by default (it makes the server send requests).
+        "URL_IMPORT_ENABLED": False,
+        "URL_IMPORT_MAX_BYTES": 2 * 1024 * 1024,
+        "URL_IMPORT_TIMEOUT": 10.0,
+        # Networks exempt from the private-address refusal (an intranet news archive, or tests).
+        "URL_IMPORT_ALLOWED_NETWORKS": [],
     }
 
 
@@ -41,6 +47,8 @@ def load_environment(config: dict[str, Any]) -> None:
     for key in ("DATABASE_URL", "SECRET_KEY", "SOURCEMARK_ENV", "DEMO_CORPUS"):
         if os.environ.get(key):
             config[key] = os.environ[key]
+    if os.environ.get("SOURCEMARK_URL_IMPORT") == "1":
+        config["URL_IMPORT_ENABLED"] = True
 
 
 def is_strong_secret_key(key: Any) -> bool:

@@ -47,6 +47,7 @@ class ImportForm(FlaskForm):
                                                     ("html", "HTML"), ("jsonl", "JSON / JSON Lines")]),
                          default="auto")
     url = StringField("Article URL", validators=[Optional(), Length(max=2000)])
+    fetch_url = BooleanField("Fetch the article from this URL")
     source = StringField("Outlet / source", validators=[Optional(), Length(max=500)])
     published = StringField("Published (YYYY-MM-DD)", validators=[
         Optional(), Regexp(r"^\d{4}-\d{2}-\d{2}", message="use the form YYYY-MM-DD")])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask import Response as FlaskResponse
 from flask_login import login_required
 from werkzeug.wrappers import Response
@@ -28,7 +28,7 @@ from app.security import acting_user
 from app.services import assignments as assignment_service
 from app.services import documents as document_service
 from app.services import exports as export_service
-from app.services import importing
+from app.services import importing, url_import
 from app.services import projects as project_service
 from app.services import speakers as speaker_service
 from app.services.users import get_user_by_name
@@ -111,6 +111,8 @@ def import_documents(slug: str) -> str | Response | tuple[str, int]:
             # The file name is only ever used for display and format detection, never as a path.
             inputs.extend(importing.parse_file(upload.filename or "upload", upload.read(), form.format.data or "auto",
                                                defaults))
+        if form.fetch_url.data:
+            inputs.append(_fetched_document(form))
         if (form.text.data or "").strip():
             title = (form.title.data or "").strip() or None
             payload = {"title": title, "text": form.text.data, **{k: v for k, v in defaults.items() if v}}
@@ -129,6 +131,20 @@ def import_documents(slug: str) -> str | Response | tuple[str, int]:
     if len(results) == 1:
         return redirect(url_for("annotate.document", document_id=results[0].document.id))
     return redirect(url_for("projects.show", slug=slug))
+
+
+def _fetched_document(form: ImportForm) -> document_service.DocumentInput:
+    if not current_app.config["URL_IMPORT_ENABLED"]:
+        raise DomainError("importing from a URL is switched off on this server", "url")
+    if not form.url.data:
+        raise DomainError("give the article's URL", "url")
+    page = url_import.fetch(form.url.data.strip(), max_bytes=current_app.config["URL_IMPORT_MAX_BYTES"],
+                            timeout=current_app.config["URL_IMPORT_TIMEOUT"],
+                            allowed_networks=current_app.config["URL_IMPORT_ALLOWED_NETWORKS"])
+    key = "text" if page.content_type == "text/plain" else "html"
+    payload = {"title": (form.title.data or "").strip() or None, key: page.text, "url": form.url.data.strip(),
+               "source": form.source.data or None, "published": form.published.data or None}
+    return document_service.parse_document_payload(payload)
 
 
 def _show_with_import_errors(access: project_service.ProjectAccess, form: ImportForm) -> tuple[str, int]:
