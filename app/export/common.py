@@ -152,11 +152,6 @@ def content_text(claim: ClaimOut) -> str:
     return SEGMENT_JOINER.join(span.text for span in content)
 
 
-def segments_text(spans: Sequence[SpanOut]) -> str:
-    """Offsets of every segment as ``start-end;start-end`` (one spreadsheet cell)."""
-    return ";".join(f"{span.start}-{span.end}" for span in spans)
-
-
 def parse_timestamp(value: str | None) -> datetime | None:
     if not value:
         return None

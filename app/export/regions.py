@@ -28,7 +28,6 @@ CLAIM_CHOICES = (
     "verification_status",
     "speaker",
 )
-MARKER_CHOICES = ("bias_type", "polarity", "bias_target")
 STANCE_PREFIX = "stance_"
 
 

@@ -144,3 +144,14 @@ def test_tokenizer_keeps_graphemes_and_scripts_whole() -> None:
     assert "👨‍👩‍👧‍👦" in tokens and "🇦🇲" in tokens
     assert {"Նիկոլ", "Փաշինյան", "أذربيجان", "q\u0307", "“", "”"} <= set(tokens)
     assert sentences("One. Two? “Three.” Four\nFive") == [(0, 4), (5, 9), (10, 18), (19, 23), (24, 28)]
+
+
+def test_layer_file_names_cannot_escape_the_archive_or_collide() -> None:
+    from app.export.common import file_safe
+
+    names = ["alice", "../../etc/passwd", "a b", "a_b", "Çavuşoğlu", ".hidden", "x/y", "x_y"]
+    safe = [file_safe(name) for name in names]
+    assert safe[0] == "alice" and safe[3] == "a_b"
+    assert len(set(safe)) == len(names)
+    for name in safe:
+        assert "/" not in name and not name.startswith(".") and name.isascii()

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from bundles import FORMULAS, bundles, context
 
-from app.export.common import ParagraphLocator
+from app.export.common import paragraph_locator
 from app.export.flat import BIAS_COLUMNS, SPEAKER_COLUMNS, STANCE_COLUMNS, Flattener
 from app.export.streams import CellEncoder, CsvTable
-from app.export.tabular import ClaimLines, write_csv, write_csv_raw
+from app.export.tabular import CsvLines, write_csv, write_csv_raw
 
 TABLES = ["claims.csv", "stances.csv", "bias_spans.csv", "articles.csv", "speakers.csv", "codebook.csv"]
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -47,13 +47,15 @@ def expected(table: str, *, safe: bool) -> list[list[str]]:
     flat = Flattener(context())
     rows: list[list[Any]] = []
     for bundle in bundles():
-        locate = ParagraphLocator(bundle.document.paragraphs)
-        rows += {
-            "claims.csv": lambda: flat.claim_rows(bundle, locate),
-            "stances.csv": lambda: flat.stance_rows(bundle),
-            "bias_spans.csv": lambda: flat.bias_rows(bundle, locate),
-            "articles.csv": lambda: flat.article_rows(bundle),
-        }[table]()
+        locate = paragraph_locator(bundle.document.paragraphs)
+        if table == "claims.csv":
+            rows += flat.claim_rows(bundle, locate)
+        elif table == "stances.csv":
+            rows += flat.stance_rows(bundle)
+        elif table == "bias_spans.csv":
+            rows += flat.bias_rows(bundle, locate)
+        else:
+            rows += flat.article_rows(bundle)
     return [as_cells(row, safe=safe) for row in rows]
 
 
@@ -131,18 +133,25 @@ def test_side_tables_and_codebook() -> None:
     assert "prefixed with a single quote" in " ".join(safe_note["definition"])
 
 
-def test_fast_claim_lines_equal_the_csv_module_on_the_shared_flattening() -> None:
+def csv_module_line(cells: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue()
+
+
+def test_fast_lines_equal_the_csv_module_on_the_shared_flattening() -> None:
     flat = Flattener(context())
     for neutralise in (True, False):
-        lines = ClaimLines(flat, CellEncoder(neutralise=neutralise))
+        lines = CsvLines(flat, CellEncoder(neutralise=neutralise))
         for bundle in bundles():
-            locate = ParagraphLocator(bundle.document.paragraphs)
+            locate = paragraph_locator(bundle.document.paragraphs)
             for claim in bundle.claims:
-                buffer = io.StringIO()
-                csv.writer(buffer, lineterminator="\r\n").writerow(
-                    as_cells(flat.claim_row(claim, locate), safe=neutralise)
-                )
-                assert lines.claim(claim, locate) == buffer.getvalue(), claim.id
+                expected = csv_module_line(as_cells(flat.claim_row(claim, locate), safe=neutralise))
+                assert lines.claim(claim, locate) == expected, claim.id
+            expected_stances = [csv_module_line(as_cells(row, safe=neutralise)) for row in flat.stance_rows(bundle)]
+            assert [line for c in bundle.claims for line in lines.stances(c)] == expected_stances
+            expected_markers = [csv_module_line(as_cells(row, safe=neutralise)) for row in flat.bias_rows(bundle, locate)]
+            assert [lines.marker(m, locate) for m in bundle.markers] == expected_markers
 
 
 def test_abandoned_download_stops_the_deflate_thread() -> None:

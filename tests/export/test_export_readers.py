@@ -83,7 +83,7 @@ def test_label_studio_reader_errors() -> None:
     with pytest.raises(ValueError, match=r"result\[0\]: per-region choices for unknown region 'zz'"):
         list(read_labelstudio(ls_task([choice])))
     relation = {"type": "relation", "from_id": "a", "to_id": "b"}
-    with pytest.raises(ValueError, match=r"relations\[0\] links a region that does not exist"):
+    with pytest.raises(ValueError, match=r"relations\[0\] links a missing region"):
         list(read_labelstudio(ls_task([relation])))
 
 

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterator
 
 import pytest
-from bundles import first_bundle, second_bundle
+from bundles import context, first_bundle, second_bundle
 
 from app.export import WRITERS, ExportFormat
 from app.export.model import DocumentBundle
@@ -48,8 +48,6 @@ def test_registry_lists_every_format() -> None:
 
 @pytest.mark.parametrize("fmt", STREAMING)
 def test_first_bytes_come_before_the_last_bundle_is_read(fmt: str) -> None:
-    from bundles import context
-
     source = PulledSource(3000)
     chunks = WRITERS[fmt].writer(context(), source)
     assert source.pulled == 0  # nothing happens until the first chunk is asked for
@@ -61,8 +59,6 @@ def test_first_bytes_come_before_the_last_bundle_is_read(fmt: str) -> None:
 
 @pytest.mark.parametrize("fmt", WHOLE_FILE)
 def test_whole_file_formats_still_pull_lazily(fmt: str) -> None:
-    from bundles import context
-
     source = PulledSource(20)
     chunks = WRITERS[fmt].writer(context(), source)
     assert source.pulled == 0
@@ -72,8 +68,6 @@ def test_whole_file_formats_still_pull_lazily(fmt: str) -> None:
 
 @pytest.mark.parametrize("fmt", list(WRITERS))
 def test_an_empty_export_is_still_a_valid_file(fmt: str) -> None:
-    from bundles import context
-
     data = b"".join(WRITERS[fmt].writer(context(), []))
     if fmt in ("jsonl", "doccano"):
         assert data == b""

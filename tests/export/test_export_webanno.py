@@ -81,7 +81,7 @@ def test_pyld_expands_offline_with_the_packaged_context(collection: dict[str, An
 
 
 def test_local_loader_refuses_every_other_url() -> None:
-    with pytest.raises(ValueError, match="only http://www.w3.org/ns/anno.jsonld"):
+    with pytest.raises(ValueError, match=r"only http://www\.w3\.org/ns/anno\.jsonld"):
         local_document_loader("https://example.org/evil.jsonld")
     with pytest.raises(jsonld.JsonLdError):
         jsonld.expand({"@context": "https://example.org/ctx.jsonld", "@id": "x"}, {"documentLoader": local_document_loader})
