@@ -131,20 +131,44 @@ def projects_add_member(slug: str, username: str, role: str) -> None:
 @with_appcontext
 @click.argument("slug")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["auto", "txt", "html", "jsonl"]), default="auto", show_default=True)
-def import_command(slug: str, files: tuple[Path, ...], fmt: str) -> None:
-    """Import articles into SLUG; each document is whole or absent, the same text is skipped."""
-    from app.services.documents import import_documents
-    from app.services.importing import parse_file
+@click.option("--format", "fmt", type=click.Choice(["auto", "txt", "html", "jsonl", "labelstudio", "doccano", "brat"]),
+              default="auto", show_default=True)
+@click.option("--annotator-map", "mapping", multiple=True, metavar="OLD=NEW",
+              help="Give a layer of the file to another annotator of the project (annotated formats).")
+def import_command(slug: str, files: tuple[Path, ...], fmt: str, mapping: tuple[str, ...]) -> None:
+    """Import articles into SLUG; each document is whole or absent, the same text is skipped.
 
+    Sourcemark JSONL exports, Label Studio, doccano and brat files bring their annotations along,
+    each layer given to the project member of the same name (or as --annotator-map says).
+    """
+    from app.services.annotated_import import import_annotated
+    from app.services.documents import import_documents
+    from app.services.importing import detect_format, has_annotations, parse_file, read_annotated
+
+    annotator_map = {}
+    for pair in mapping:
+        old, sep, new = pair.partition("=")
+        if not sep or not old or not new:
+            fail(f"--annotator-map takes OLD=NEW, not {pair!r}")
+        annotator_map[old] = new
     session = get_session()
     access = _access(slug)
-    created = duplicates = failed = 0
+    created = duplicates = failed = claims = 0
     with click.progressbar(files, label="Importing", show_pos=True, file=sys.stderr) as bar:
         for path in bar:
+            data = path.read_bytes()
             try:
-                inputs = parse_file(path.name, path.read_bytes(), fmt)
+                if has_annotations(data, detect_format(path.name, fmt)):
+                    # One transaction per file: its documents and annotations land together or not at all.
+                    result = import_annotated(session, access, read_annotated(path.name, data, fmt), annotator_map)
+                    session.commit()
+                    created += result.documents_created
+                    duplicates += result.documents_existing
+                    claims += result.claims
+                    continue
+                inputs = parse_file(path.name, data, fmt)
             except DomainError as exc:
+                session.rollback()
                 failed += 1
                 click.echo(f"\n{path}: {exc.message}", err=True)
                 continue
@@ -155,7 +179,8 @@ def import_command(slug: str, files: tuple[Path, ...], fmt: str) -> None:
                 session.commit()
                 created += sum(r.status != "duplicate" for r in results)
                 duplicates += sum(r.status == "duplicate" for r in results)
-    click.echo(f"imported {created} document(s), skipped {duplicates} duplicate(s), {failed} file(s) failed")
+    click.echo(f"imported {created} document(s), skipped {duplicates} duplicate(s), {failed} file(s) failed"
+               + (f", {claims} claim(s)" if claims else ""))
     if failed:
         sys.exit(1)
 

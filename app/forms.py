@@ -42,10 +42,12 @@ class PasswordForm(FlaskForm):
 class ImportForm(FlaskForm):
     title = StringField("Title", validators=[Optional(), Length(max=500)])
     text = TextAreaField("Paste the article", validators=[Optional(), Length(max=2_000_000)])
-    file = FileField("…or upload files (.txt, .html, .json, .jsonl)")
-    format = SelectField("Format", choices=choices([("auto", "detect from the file name"), ("txt", "plain text"),
-                                                    ("html", "HTML"), ("jsonl", "JSON / JSON Lines")]),
-                         default="auto")
+    file = FileField("…or upload files (.txt, .html, .json, .jsonl, brat .zip)")
+    format = SelectField("Format", choices=choices([
+        ("auto", "detect from the file name"), ("txt", "plain text"), ("html", "HTML"),
+        ("jsonl", "JSON / JSON Lines (Sourcemark exports bring their annotations)"),
+        ("labelstudio", "Label Studio JSON (with annotations)"), ("doccano", "doccano JSONL (with annotations)"),
+        ("brat", "brat zip (with annotations)")]), default="auto")
     url = StringField("Article URL", validators=[Optional(), Length(max=2000)])
     fetch_url = BooleanField("Fetch the article from this URL")
     source = StringField("Outlet / source", validators=[Optional(), Length(max=500)])

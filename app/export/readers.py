@@ -135,7 +135,11 @@ def _jsonl_claim(text: str, raw: Any, where: str) -> tuple[str, dict[str, Any]]:
     if not content:
         raise ValueError(f"{where}.content: a claim needs at least one content segment")
     speaker = raw.get("speaker")
+    speaker_details = None
     if isinstance(speaker, dict):
+        # Keep the registry entry too, so an importing project can recreate it in full.
+        speaker_details = {k: v for k, v in speaker.items()
+                           if k in ("name", "aliases", "type", "role", "affiliation", "side", "country", "wikidata")}
         speaker = speaker.get("name")
     if speaker is not None and not isinstance(speaker, str):
         raise ValueError(f"{where}.speaker: expected an object with a name, or a name")
@@ -149,6 +153,7 @@ def _jsonl_claim(text: str, raw: Any, where: str) -> tuple[str, dict[str, Any]]:
         "source_span": check_span(text, raw["source"], f"{where}.source") if raw.get("source") else None,
         "cue_span": check_span(text, raw["cue"], f"{where}.cue") if raw.get("cue") else None,
         "speaker": speaker,
+        "speaker_details": speaker_details,
         **{key: _string(raw, key, where) for key in _CLAIM_CODES},
         "stances": _stances(raw.get("stances"), f"{where}.stances"),
         "verification": verification,

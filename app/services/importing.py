@@ -11,9 +11,11 @@ from app.domain.text import TextError, decode_upload
 from app.errors import DomainError
 from app.services.documents import DocumentInput, parse_document_payload
 
-FORMATS = ("auto", "txt", "html", "jsonl")
+FORMATS = ("auto", "txt", "html", "jsonl", "labelstudio", "doccano", "brat")
+# Formats that carry annotations (claims, markers, labels) as well as documents.
+ANNOTATED_FORMATS = ("labelstudio", "doccano", "brat")
 EXTENSIONS = {".txt": "txt", ".text": "txt", ".md": "txt", ".html": "html", ".htm": "html",
-              ".json": "jsonl", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+              ".json": "jsonl", ".jsonl": "jsonl", ".ndjson": "jsonl", ".zip": "brat"}
 
 
 def detect_format(filename: str, fmt: str) -> str:
@@ -80,3 +82,38 @@ def parse_file(filename: str, data: bytes, fmt: str = "auto",
     if not documents:
         raise DomainError(f"{name}: no documents in the file", "file")
     return documents
+
+
+def has_annotations(data: bytes, kind: str) -> bool:
+    """Whether a JSONL file is an annotated export (its records carry claims or markers)."""
+    if kind in ANNOTATED_FORMATS:
+        return True
+    if kind != "jsonl":
+        return False
+    try:
+        first = next((line for line in decode_upload(data).splitlines() if line.strip()), "")
+        record = json.loads(first)
+    except (TextError, ValueError, RecursionError):
+        return False
+    return isinstance(record, dict) and any(key in record for key in ("claims", "bias_spans", "article_labels"))
+
+
+def read_annotated(filename: str, data: bytes, fmt: str = "auto") -> list[Any]:
+    """The documents (with annotations) of an annotated export file; ValueError → a 422 naming the place."""
+    from app.export.readers import read_brat, read_doccano, read_jsonl, read_labelstudio
+
+    name = PurePath(filename).name or "upload"
+    kind = detect_format(name, fmt)
+    try:
+        if kind == "brat":
+            return list(read_brat(data))
+        if kind == "labelstudio":
+            try:
+                parsed = json.loads(decode_upload(data))
+            except RecursionError as exc:
+                raise ValueError("the JSON is nested too deeply") from exc
+            return list(read_labelstudio(parsed))
+        lines = data.splitlines()  # bytes: JSON keeps U+2028 inside strings, str.splitlines would cut there
+        return list(read_doccano(lines) if kind == "doccano" else read_jsonl(lines))
+    except (ValueError, TextError) as exc:
+        raise DomainError(f"{name}: {exc}", "file") from exc

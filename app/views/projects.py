@@ -28,7 +28,7 @@ from app.security import acting_user
 from app.services import assignments as assignment_service
 from app.services import documents as document_service
 from app.services import exports as export_service
-from app.services import importing, url_import
+from app.services import annotated_import, importing, url_import
 from app.services import projects as project_service
 from app.services import speakers as speaker_service
 from app.services.users import get_user_by_name
@@ -107,19 +107,27 @@ def import_documents(slug: str) -> str | Response | tuple[str, int]:
     try:
         inputs = []
         uploads = [f for f in request.files.getlist(form.file.name) if f and f.filename]
+        annotated = []
         for upload in uploads[:200]:
             # The file name is only ever used for display and format detection, never as a path.
-            inputs.extend(importing.parse_file(upload.filename or "upload", upload.read(), form.format.data or "auto",
-                                               defaults))
+            name, data, fmt = upload.filename or "upload", upload.read(), form.format.data or "auto"
+            if importing.has_annotations(data, importing.detect_format(name, fmt)):
+                annotated.extend(importing.read_annotated(name, data, fmt))
+            else:
+                inputs.extend(importing.parse_file(name, data, fmt, defaults))
+        if annotated:
+            imported = annotated_import.import_annotated(session(), access, annotated)
+            flash(f"Imported {imported.claims} claim(s), {imported.markers} bias marker(s) and "
+                  f"{imported.labels} set(s) of article labels with their documents.")
         if form.fetch_url.data:
             inputs.append(_fetched_document(form))
         if (form.text.data or "").strip():
             title = (form.title.data or "").strip() or None
             payload = {"title": title, "text": form.text.data, **{k: v for k, v in defaults.items() if v}}
             inputs.append(document_service.parse_document_payload(payload))
-        if not inputs:
+        if not inputs and not annotated:
             raise DomainError("paste an article or choose a file", "text")
-        results = document_service.import_documents(session(), access, inputs)
+        results = document_service.import_documents(session(), access, inputs) if inputs else []
     except DomainError as exc:
         field = getattr(form, exc.field, None) if exc.field in ("text", "file", "format", "url", "title") else None
         (field or form.text).errors = [exc.message]
@@ -127,8 +135,10 @@ def import_documents(slug: str) -> str | Response | tuple[str, int]:
     session().commit()
     created = sum(r.status != "duplicate" for r in results)
     duplicates = len(results) - created
-    flash(f"Imported {created} document(s)" + (f"; {duplicates} already in the project" if duplicates else "") + ".")
-    if len(results) == 1:
+    if results:
+        flash(f"Imported {created} document(s)" + (f"; {duplicates} already in the project" if duplicates else "")
+              + ".")
+    if len(results) == 1 and not annotated:
         return redirect(url_for("annotate.document", document_id=results[0].document.id))
     return redirect(url_for("projects.show", slug=slug))
 

@@ -300,3 +300,25 @@ def test_document_list_filters(app: Any, as_user: Any) -> None:
     assert titles("q=second") == ["Wire two"]
     assert annotator.client.get("/projects/demo?from=last-week").status_code == 422
     assert annotator.client.get("/projects/demo?status=whatever").status_code == 422
+
+
+def test_import_an_annotated_export_through_the_web(app: Any, as_user: Any, runner: Any, tmp_path: Any) -> None:
+    from tests.demo_fixture import annotate_demo
+
+    annotate_demo(as_user("annotator1"), seed_document_id(app))
+    exported = tmp_path / "demo.zip"
+    assert runner.invoke(args=["export", "demo", "--format", "brat", "-o", str(exported)]).exit_code == 0
+    runner.invoke(args=["projects", "create", "copy", "--name", "Copy"])
+    runner.invoke(args=["projects", "add-member", "copy", "curator", "--role", "curator"])
+    client = app.test_client()
+    login(client, "curator")
+    token = csrf_token(client, "/projects/copy")
+    refused = client.post("/projects/copy/import", data={"csrf_token": token, "format": "brat",
+                                                        "file": (io.BytesIO(exported.read_bytes()), "demo.zip")},
+                          content_type="multipart/form-data")
+    assert refused.status_code == 422 and "not members of this project: annotator1" in refused.get_data(as_text=True)
+    runner.invoke(args=["projects", "add-member", "copy", "annotator1", "--role", "annotator"])
+    response = client.post("/projects/copy/import", data={"csrf_token": token, "format": "auto",
+                                                         "file": (io.BytesIO(exported.read_bytes()), "demo.zip")},
+                           content_type="multipart/form-data", follow_redirects=True)
+    assert response.status_code == 200 and "Imported 21 claim(s)" in response.get_data(as_text=True)
