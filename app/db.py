@@ -23,7 +23,8 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
-    """Engine with SQLite set up for concurrent use: WAL, foreign keys, busy timeout."""
+    """Engine with SQLite set up for concurrent use (WAL, foreign keys, busy timeout) and the same
+    lock wait limit on PostgreSQL (``lock_timeout``)."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False}, **kwargs
@@ -50,6 +51,13 @@ def make_engine(url: str, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
+    if url.startswith("postgresql"):
+        # The PostgreSQL counterpart of SQLite's busy timeout: a statement that waits longer than
+        # this for a lock fails ("lock timeout", answered 503 + Retry-After) instead of hanging.
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        options = connect_args.get("options", "")
+        connect_args["options"] = f"{options} -c lock_timeout={int(busy_timeout_ms)}".strip()
+        kwargs["connect_args"] = connect_args
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
 
 

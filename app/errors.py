@@ -8,12 +8,13 @@ unexpected errors are logged with a request id, and the user sees only that id.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -82,16 +83,42 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return response
 
 
-def _database_unavailable(exc: OperationalError) -> tuple[str, str, dict[str, str]] | None:
-    """Classify the operational errors a user can wait out or an admin must fix (503s)."""
+# Lock waits (SQLite busy timeout; PostgreSQL lock_timeout, deadlocks, serialization failures).
+_BUSY = ("locked", "busy", "could not obtain lock", "lock timeout", "deadlock detected",
+         "could not serialize access")
+_UNREACHABLE = ("connection refused", "could not connect", "server closed the connection",
+                "terminating connection", "connection is closed", "the database system is starting up",
+                "the database system is shutting down")
+
+
+def _database_unavailable(exc: DBAPIError) -> tuple[str, str, dict[str, str]] | None:
+    """Classify the database errors a user can wait out or an admin must fix (503s)."""
     text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
-    if "locked" in text or "busy" in text or "could not obtain lock" in text:
-        return "busy", "The database is busy; try again in a moment.", {"Retry-After": "2"}
+    if any(marker in text for marker in _BUSY):
+        return "busy", "The database is busy; nothing was saved. Try again in a moment.", {"Retry-After": "2"}
     if "readonly" in text or "read-only" in text:
-        return "read_only", "The database is read-only; contact the administrator.", {}
+        return ("read_only", "The database is read-only, so nothing can be saved; reading still works. "
+                "Contact the administrator.", {})
     if "disk is full" in text or "database or disk is full" in text or "no space" in text:
         return "disk_full", "The server's disk is full; nothing was saved. Contact the administrator.", {}
+    if any(marker in text for marker in _UNREACHABLE):
+        return "unreachable", "The database cannot be reached; try again in a moment.", {"Retry-After": "5"}
     return None
+
+
+_last_logged: dict[str, float] = {}
+LOG_EVERY_SECONDS = 60.0
+
+
+def _log_unavailable(code: str) -> None:
+    """A read-only or full database fails every write: log it once a minute, not once per request."""
+    now = time.monotonic()
+    if now - _last_logged.get(code, -LOG_EVERY_SECONDS) >= LOG_EVERY_SECONDS:
+        _last_logged[code] = now
+        log.warning("database unavailable (%s) [request %s]; repeats within %ds are logged at debug level",
+                    code, request_id(), int(LOG_EVERY_SECONDS))
+    else:
+        log.debug("database unavailable (%s) [request %s]", code, request_id())
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -118,15 +145,20 @@ def register_error_handlers(app: Flask) -> None:
         _rollback()
         return error_response(409, "conflict", "Someone saved this record in the meantime; reload it.")
 
-    @app.errorhandler(OperationalError)
-    def _operational(exc: OperationalError) -> Response:
+    @app.errorhandler(DBAPIError)
+    def _database(exc: DBAPIError) -> Response:
+        # OperationalError (SQLite busy/read-only/full, PostgreSQL lock timeout) and the other
+        # driver errors (PostgreSQL's read-only transaction is an InternalError).
         _rollback()
         known = _database_unavailable(exc)
         if known is None:
             log.exception("database error [request %s]", request_id())
             return error_response(500, "server_error", f"Something went wrong (request {request_id()}).")
         code, message, headers = known
-        log.warning("database unavailable (%s) [request %s]", code, request_id())
+        from app.security import skip_user_lookup
+
+        skip_user_lookup()  # the error page must not query the database again
+        _log_unavailable(code)
         return error_response(503, code, message, headers=headers)
 
     @app.errorhandler(HTTPException)

@@ -380,6 +380,47 @@ def schemas() -> dict[str, Schema]:
             "speaker", "attribution", "source_specificity", "speaker_resolution", "cue_valence", "stances",
             "authorial_stance", "claim_type", "check_worthiness", "verification", "note", "verifiable"]),
         "ClaimList": obj({"items": array(ref("Claim"))}, ["items"]),
+        "SuggestedClaim": obj({
+            "key": {"type": "string", "pattern": "^[0-9a-f]{16}$", "description": "names it for dismissing"},
+            "suggested": {"const": True},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "content": array(ref("Segment"), minItems=1),
+            "source_span": nullable(ref("Span")), "cue_span": nullable(ref("Span")),
+            "speaker": nullable(ref("SpeakerRef")), "speaker_mention": nullable(STRING),
+            "speaker_resolution": nullable(STRING), "attribution": nullable(STRING),
+            "source_specificity": nullable(STRING), "cue_valence": nullable(STRING), "claim_type": nullable(STRING),
+        }, ["key", "suggested", "confidence", "content", "source_span", "cue_span", "speaker", "attribution"],
+            description="Claim-shaped; accept it by posting it as a claim with origin: suggestion."),
+        "SuggestedMarker": obj({
+            "suggested": {"const": True}, "span": ref("Span"), "bias_type": STRING,
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+        }, ["suggested", "span", "bias_type", "confidence"]),
+        "Suggestions": obj({"items": array(ref("SuggestedClaim")), "markers": array(ref("SuggestedMarker"))},
+                           ["items"], description="Nothing is stored until a suggestion is accepted."),
+        "SuggestionDismiss": obj({"key": {"type": "string", "pattern": "^[0-9a-f]{16}$"}}, ["key"]),
+        "Piece": obj({"text": STRING, "match": BOOLEAN}, ["text", "match"],
+                     description="a piece of text, and whether it matched the search"),
+        "SearchDocument": obj({
+            "id": ID, "title": STRING, "source": nullable(STRING), "published": nullable(STRING),
+            "url": {"type": "string", "description": "the annotation page at the matching paragraph"},
+            "title_match": array(ref("Piece")), "snippet": array(ref("Piece")),
+            "snippet_html": {"type": "string", "description": "the snippet with <mark>ed matches, escaped"},
+            "paragraph": nullable(COUNT),
+        }, ["id", "title", "url", "snippet"]),
+        "SearchClaim": {"allOf": [ref("Claim"), obj({
+            "url": {"type": "string", "description": "the claim on the annotation page (#c{id})"},
+            "document_meta": obj({"id": ID, "title": STRING, "source": nullable(STRING),
+                                  "published": nullable(STRING)}, ["id", "title"]),
+            "content_match": array(array(ref("Piece"))),
+            "note_match": nullable(array(ref("Piece"))),
+            "speaker_match": BOOLEAN,
+        }, ["url", "document_meta"])]},
+        "SearchResult": obj({
+            "query": STRING, "page": {"type": "integer", "minimum": 1},
+            "documents": obj({"total": COUNT, "items": array(ref("SearchDocument"))}, ["total", "items"]),
+            "claims": obj({"total": COUNT, "items": array(ref("SearchClaim"))}, ["total", "items"]),
+            "next": nullable({"type": "string", "description": "the path of the next page"}),
+        }, ["query", "page", "documents", "claims", "next"]),
         "GoldInput": obj({
             "base": {**ID, "description": "the annotator claim to start from"},
             "choose": {"type": "object", "additionalProperties": ID,
@@ -464,6 +505,9 @@ def schemas() -> dict[str, Schema]:
                 "targets": {"type": "object",
                             "additionalProperties": {"type": "object", "additionalProperties": COUNT}},
             }, ["speaker", "speaker_id", "targets"])),
+            "trend": {"type": "object", "propertyNames": {"pattern": r"^\d{4}-\d{2}$"},
+                      "additionalProperties": {"type": "object", "additionalProperties": COUNT},
+                      "description": "{YYYY-MM: {SIDE: attributed claims}} by month of publication"},
         }, ["sides", "authorial", "vague"]),
         "FieldAgreement": obj({
             "alpha": nullable({"type": "number", "description": "nominal Krippendorff's alpha"}),
@@ -705,6 +749,21 @@ def paths() -> dict[str, dict[str, Any]]:
                 body=ref("GoldInput"), errors="400 401 403 404 409 413 422 503",
                 ok={"201": _json(ref("Claim"), "the gold claim")}),
         },
+        f"{API}/documents/{{document_id}}/suggestions": {
+            "parameters": [document_id],
+            "get": operation(
+                "Attribution and bias-marker suggestions for the caller", "suggestions", "claims",
+                errors="401 404 503",
+                ok={"200": _json(ref("Suggestions"), "what the detector proposes, minus what the caller has marked "
+                                                     "or dismissed")}),
+        },
+        f"{API}/documents/{{document_id}}/suggestions/dismiss": {
+            "parameters": [document_id],
+            "post": operation(
+                "Dismiss a suggestion (for the caller, on this document)", "dismiss_suggestion", "claims",
+                body=ref("SuggestionDismiss"), errors="400 401 404 413 422 503",
+                ok={"204": {"description": "dismissed"}}),
+        },
         f"{API}/claims/{{claim_id}}": {
             "parameters": [claim_id],
             "get": operation(
@@ -791,6 +850,33 @@ def paths() -> dict[str, dict[str, Any]]:
                 parameters=[_query("match", {"type": "string", "enum": ["exact", "overlap"], "default": "exact"},
                                    "how content spans are matched into units")],
                 ok={"200": _json(ref("Agreement"), "alpha and pairwise kappa per field, span F1")}),
+        },
+        f"{API}/projects/{{slug}}/search": {
+            "parameters": [slug],
+            "get": operation(
+                "Full-text search of the project's documents and claims", "search", "analysis",
+                errors="401 403 404 422 503",
+                description='q: words, "phrases", OR and -word. Claims are searched in the caller\'s layer, '
+                            "another annotator's (annotator=NAME), everyone's (annotator=*) or gold (layer=gold), "
+                            "with the same rules as GET /documents/{id}/claims.",
+                parameters=[
+                    _query("q", {"type": "string", "minLength": 1, "maxLength": 200}, "what to search for",
+                           required=True),
+                    _query("page", {"type": "integer", "minimum": 1, "maximum": 500, "default": 1},
+                           "the page (20 hits of each kind per page)"),
+                    _query("annotator", {"type": "string", "minLength": 1, "maxLength": 64},
+                           "another annotator's claims, or * for everyone's"),
+                    _param_ref("layer"),
+                    _query("speaker", text(500, minLength=1), "a speaker id, name or alias"),
+                    _query("side", text(500, minLength=1), "a side code"),
+                    _query("attribution", text(500, minLength=1), "an attribution code"),
+                    _query("claim_type", text(500, minLength=1), "a claim_type code"),
+                    _query("stance", text(500, pattern="^[^=]+=[^=]+$"), "TARGET=VALUE"),
+                    _query("outlet", text(500), "only documents whose source is this outlet"),
+                    _query("date_from", {"type": "string", "pattern": DATE_PATTERN}, "published on or after"),
+                    _query("date_to", {"type": "string", "pattern": DATE_PATTERN}, "published on or before"),
+                ],
+                ok={"200": _json(ref("SearchResult"), "the matching documents and claims")}),
         },
         f"{API}/projects/{{slug}}/export": {
             "parameters": [slug],

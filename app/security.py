@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import math
+import re
 import secrets
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
+from flask import session as cookie_session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user
@@ -43,6 +47,13 @@ def acting_user() -> User | None:
     if current_user.is_authenticated:
         return current_user.user  # type: ignore[no-any-return]
     return None
+
+
+def skip_user_lookup() -> None:
+    """For an error page about an unavailable database: a user not loaded yet stays unloaded
+    (the page shows as anonymous) instead of asking the database, and waiting, once more."""
+    if "_login_user" not in g and "api_user" not in g:
+        g._login_user = login_manager.anonymous_user()
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -94,6 +105,10 @@ def init_app(app: Flask) -> None:
             if request.endpoint == "auth.login":
                 _limit_login_per_account()
 
+    @app.before_request
+    def _refuse_text_no_database_can_store() -> None:
+        check_request_values()
+
     @app.after_request
     def _headers(response: Response) -> Response:
         nonce = g.get("csp_nonce", "")
@@ -107,7 +122,8 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if acting_user() is not None or request.path.startswith("/api/"):
+        # Decided without the database (it may be the reason this response is an error page).
+        if "api_user" in g or cookie_session.get("_user_id") or request.path.startswith("/api/"):
             response.headers["Cache-Control"] = "no-store"
             response.vary.add("Cookie")
         return response
@@ -129,6 +145,83 @@ def _limit_login_per_account() -> None:
     if not limiter.limiter.hit(limit, "login-account", account):
         reset_at = limiter.limiter.get_window_stats(limit, "login-account", account).reset_time
         raise TooManyRequests(retry_after=max(1, int(reset_at - time.time()) + 1))
+
+
+# -- values no database column can hold (security.md §4 #8, #20) ---------------------------------
+# NUL is refused by PostgreSQL and silently kept by SQLite; a lone surrogate cannot be encoded at
+# all; integers beyond 64 bits overflow SQLite's INTEGER. One rule at the edge, the same on both
+# databases, for every field of every request: a 422 that names the field (404 in a URL path).
+MAX_SQL_INT = 2**63 - 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Cheap test on the raw JSON body; only a body that may hold such a value is parsed and walked.
+_JSON_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})|\d{19}|NaN|Infinity|\d[eE]\+?\d{3}")
+
+
+def _text_problem(value: str) -> str | None:
+    if "\x00" in value:
+        return "contains a NUL character"
+    if _SURROGATE.search(value):
+        return "contains a lone surrogate (not valid Unicode)"
+    return None
+
+
+def first_bad_json_value(document: Any) -> tuple[str, str] | None:
+    """(path, problem) of the first value of a parsed JSON body that no database can store."""
+    stack: list[tuple[Any, str]] = [(document, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            problem = _text_problem(value)
+            if problem:
+                return path or "body", problem
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int):
+            if not -MAX_SQL_INT <= value <= MAX_SQL_INT:
+                return path or "body", "is a number out of range"
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                return path or "body", "is not a finite number"
+        elif isinstance(value, dict):
+            for key, item in reversed(list(value.items())):
+                if _text_problem(key):
+                    return path or "body", "has a key that " + (_text_problem(key) or "")
+                stack.append((item, f"{path}.{key}" if path else key))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{index}]") for index, item in reversed(list(enumerate(value))))
+    return None
+
+
+def check_request_values() -> None:
+    from app.errors import DomainError, NotFound
+
+    for value in (request.view_args or {}).values():
+        if isinstance(value, str) and _text_problem(value):
+            raise NotFound()
+        if isinstance(value, int) and not 0 <= value <= MAX_SQL_INT:
+            raise NotFound()
+    for name, value in request.args.items(multi=True):
+        problem = _text_problem(name) or _text_problem(value)
+        if problem:
+            raise DomainError(f"{name or 'a query parameter'} {problem}", name)
+    if request.method not in UNSAFE_METHODS:
+        return
+    if request.is_json:
+        raw = request.get_data(cache=True)
+        if not _JSON_SUSPECT.search(raw):
+            return
+        try:
+            document = json.loads(raw)
+        except (ValueError, RecursionError):
+            return  # not JSON: the view answers that, naming the body
+        found = first_bad_json_value(document)
+        if found:
+            raise DomainError(f"{found[0]} {found[1]}", found[0])
+    elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        for name, value in request.form.items(multi=True):
+            problem = _text_problem(name) or _text_problem(value)
+            if problem:
+                raise DomainError(f"{name} {problem}", name)
 
 
 def csp_nonce() -> str:

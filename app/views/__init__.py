@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.views import admin, analysis, annotate, api, auth, openapi, projects
+    from app.views import admin, analysis, annotate, api, auth, corpus, openapi, projects
 
-    for module in (auth, projects, annotate, analysis, admin, api, openapi):
+    for module in (auth, projects, annotate, analysis, corpus, admin, api, openapi):
         app.register_blueprint(module.bp)

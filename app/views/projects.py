@@ -25,10 +25,10 @@ from app.forms import (
     codebook_from_form,
 )
 from app.security import acting_user
+from app.services import annotated_import, importing, url_import
 from app.services import assignments as assignment_service
 from app.services import documents as document_service
 from app.services import exports as export_service
-from app.services import annotated_import, importing, url_import
 from app.services import projects as project_service
 from app.services import speakers as speaker_service
 from app.services.users import get_user_by_name
