@@ -173,6 +173,7 @@ class ExportForm(FlaskForm):
     format = SelectField("Format", default="csv")  # choices: the export registry, set by the view
     annotator = SelectField("Annotator", validators=[Optional()])
     gold = BooleanField("Gold layer only")
+    documents = StringField("Only these documents (ids, comma-separated)", validators=[Optional(), Length(max=10_000)])
 
 
 class AssignRuleForm(FlaskForm):

@@ -214,3 +214,12 @@ def _derive_overlaps(claims: list[ClaimOut], markers: list[MarkerOut]) -> None:
 def export_chunks(session: Session, request: ExportRequest) -> Iterator[bytes]:
     ctx, speakers = export_context(session, request)
     return request.format.writer(ctx, iter_bundles(session, request, speakers))
+
+
+def labelstudio_config_for(session: Session, access: ProjectAccess, base_url: str) -> str:
+    """The Label Studio labelling configuration that matches the project's codebook."""
+    from app.export import labelstudio_config
+
+    request = parse_export_request(session, access, "labelstudio", None, False, None, base_url)
+    ctx, _speakers = export_context(session, request)
+    return labelstudio_config(ctx)

@@ -335,6 +335,16 @@ def codebook_json(slug: str) -> FlaskResponse:
     return response
 
 
+@bp.get("/projects/<slug>/export/labelstudio-config.xml")
+@login_required
+def labelstudio_config(slug: str) -> FlaskResponse:
+    access = _access(slug)
+    xml = export_service.labelstudio_config_for(session(), access, request.host_url.rstrip("/"))
+    response = FlaskResponse(xml, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{access.project.slug}-labelstudio-config.xml"'
+    return response
+
+
 @bp.get("/projects/<slug>/export")
 @login_required
 def export(slug: str) -> str | FlaskResponse | tuple[str, int]:
@@ -350,7 +360,7 @@ def export(slug: str) -> str | FlaskResponse | tuple[str, int]:
     try:
         export_request = export_service.parse_export_request(
             session(), access, form.format.data or "", form.annotator.data or None, bool(form.gold.data),
-            request.args.get("documents"), base_url=request.host_url.rstrip("/"))
+            form.documents.data or None, base_url=request.host_url.rstrip("/"))
     except DomainError as exc:
         if exc.status in (403, 404):
             raise

@@ -322,3 +322,28 @@ def test_import_an_annotated_export_through_the_web(app: Any, as_user: Any, runn
                                                          "file": (io.BytesIO(exported.read_bytes()), "demo.zip")},
                            content_type="multipart/form-data", follow_redirects=True)
     assert response.status_code == 200 and "Imported 21 claim(s)" in response.get_data(as_text=True)
+
+
+def test_export_page_every_format_and_the_labelstudio_config(app: Any, as_user: Any) -> None:
+    from app.export import WRITERS
+    from tests.demo_fixture import annotate_demo
+
+    doc = seed_document_id(app)
+    annotator = as_user("annotator1")
+    claim = annotate_demo(annotator, doc)[0]
+    verified = annotator.patch(f"/api/v1/claims/{claim['id']}", {"version": 1, "verification": {
+        "status": "mostly_false", "rating_text": "Figures disputed", "evidence": ["https://example.org/report"]}})
+    assert verified.status_code == 200, verified.json
+    curator = as_user("curator")
+    page = curator.client.get("/projects/demo/export").get_data(as_text=True)
+    for name in WRITERS:
+        assert f"<code>{name}</code>" in page
+        response = curator.client.get(f"/projects/demo/export?format={name}&documents={doc}")
+        assert response.status_code == 200, name
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+        assert len(response.get_data()) > 100, name
+    config = curator.client.get("/projects/demo/export/labelstudio-config.xml")
+    assert config.status_code == 200 and config.get_data(as_text=True).lstrip().startswith("<View")
+    bad = curator.client.get("/projects/demo/export?format=pdf")
+    assert bad.status_code == 422
+    assert curator.client.get("/projects/demo/export?format=csv&documents=abc").status_code == 422
