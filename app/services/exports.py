@@ -223,3 +223,12 @@ def labelstudio_config_for(session: Session, access: ProjectAccess, base_url: st
     request = parse_export_request(session, access, "labelstudio", None, False, None, base_url)
     ctx, _speakers = export_context(session, request)
     return labelstudio_config(ctx)
+
+
+def matching_claims(session: Session, request: ExportRequest) -> int:
+    """How many claims the export's filters select (to say so when it is none)."""
+    stmt = sa.select(sa.func.count(Claim.id)).where(Claim.project_id == request.access.project.id,
+                                                    *_row_filter(Claim, request))
+    if request.document_ids is not None:
+        stmt = stmt.where(Claim.document_id.in_(request.document_ids))
+    return session.scalar(stmt) or 0

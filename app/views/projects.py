@@ -366,4 +366,9 @@ def export(slug: str) -> str | FlaskResponse | tuple[str, int]:
             raise
         form.format.errors = [exc.message]
         return render_template("projects/export.html", access=access, form=form), 422
+    if request.args.get("empty_ok") != "1" and export_service.matching_claims(session(), export_request) == 0:
+        # Never a silently empty file: say that nothing matched, offer the documents-only file.
+        who = "the gold layer" if export_request.layer == "gold" else (export_request.annotator_name or "anyone")
+        return render_template("projects/export.html", access=access, form=form, empty=who,
+                               empty_link=request.full_path + "&empty_ok=1"), 200
     return streamed_download(export_request)

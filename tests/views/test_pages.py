@@ -347,3 +347,12 @@ def test_export_page_every_format_and_the_labelstudio_config(app: Any, as_user: 
     bad = curator.client.get("/projects/demo/export?format=pdf")
     assert bad.status_code == 422
     assert curator.client.get("/projects/demo/export?format=csv&documents=abc").status_code == 422
+
+
+def test_an_export_that_matches_no_claims_says_so(app: Any, as_user: Any) -> None:
+    curator = as_user("curator")
+    response = curator.client.get("/projects/demo/export?format=csv&annotator=annotator2")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'id="empty-export"' in html and "0 claims match" in html
+    anyway = curator.client.get("/projects/demo/export?format=csv&annotator=annotator2&empty_ok=1")
+    assert anyway.headers["Content-Disposition"].startswith("attachment;")
