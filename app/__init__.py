@@ -44,6 +44,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.register_error_handlers(app)
     register_blueprints(app)
+
+    @app.url_value_preprocessor
+    def _ids_in_range(_endpoint: str | None, values: dict[str, object] | None) -> None:
+        # An id beyond the id columns' range names no row: 404 here, before PostgreSQL refuses it.
+        from app.errors import NotFound
+        from app.models.base import MAX_ID
+
+        for value in (values or {}).values():
+            if isinstance(value, int) and value > MAX_ID:
+                raise NotFound()
     app.jinja_env.globals["render_definition"] = render_definition
     cli.init_app(app)
     return app

@@ -15,9 +15,9 @@ import copy
 from typing import Any
 
 from app.export import WRITERS
+from app.views.api import MAX_BATCH
 
 API = "/api/v1"
-MAX_BATCH = 10_000  # app.views.api.MAX_BATCH (not imported: the views import half the app)
 
 # Codes and slugs as the services check them (app.domain.codebook.CODE, app.services.projects.SLUG).
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,63}$"
@@ -542,7 +542,9 @@ ERROR_RESPONSES = {
     "404": ("NotFound", "No such object, or the caller is not a member of its project (the same answer)."),
     "409": ("Conflict", "A stale version, a duplicate, or a code still used by annotations."),
     "413": ("PayloadTooLarge", "The request body is larger than the server accepts (32 MiB by default)."),
-    "422": ("Invalid", "A bad input; error.field names it. Nothing was stored."),
+    "422": ("Invalid", "A bad input (a field of the body, a query parameter, or a value no database can "
+                       "store: NUL, a lone surrogate, a number out of range); error.field names it. Nothing was "
+                       "stored."),
     "503": ("Unavailable", "The database is busy, read-only or full; Retry-After may say when to retry."),
 }
 
@@ -597,18 +599,19 @@ def operation(summary: str, operation_id: str, tag: str, *, ok: dict[str, Any], 
         result["parameters"] = parameters
     if body is not None:
         result["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    statuses = sorted(set(errors.split()) | set(ALWAYS.split()))
     result["responses"] = {
         **ok,
-        **{status: {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"}
-           for status in errors.split()},
+        **{status: {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"} for status in statuses},
     }
     return result
 
 
-# Error statuses: every operation may answer 401 and 503; those with a body 400 (no token and no
-# CSRF token), 413 (too large) and 422 (not JSON, bad fields).
-READ = "401 503"
-WRITE = "400 401 413 422 503"
+# Error statuses every operation may answer: 401 (no valid token), 422 (a value no database can
+# store, in any parameter: app.security.check_request_values) and 503 (database unavailable).
+# Operations with a body add 400 (no token and no CSRF token) and 413 (too large).
+ALWAYS = "401 422 503"
+READ = ALWAYS
 
 
 def _export_content() -> dict[str, Any]:
@@ -902,7 +905,8 @@ def paths() -> dict[str, dict[str, Any]]:
             "get": {
                 "summary": "This document", "operationId": "openapi", "tags": ["meta"], "security": [],
                 "responses": {"200": _json({"type": "object", "required": ["openapi", "paths"]},
-                                           "the OpenAPI 3.1 document")},
+                                           "the OpenAPI 3.1 document"),
+                              "422": {"$ref": "#/components/responses/Invalid"}},
             },
         },
     }

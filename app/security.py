@@ -60,6 +60,8 @@ def is_safe_next(target: str | None) -> bool:
     """Only same-origin relative paths are followed after login (security.md §4 #44)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return False
+    if any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return False  # CR/LF would split the Location header; browsers drop tabs (/\t/evil → //evil)
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
 

@@ -7,6 +7,14 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
+#: Ids are INTEGER columns: PostgreSQL refuses larger values outright, so anything above is "no such".
+MAX_ID = 2**31 - 1
+
+
+def is_id(value: object) -> bool:
+    """A value that can name a row: a whole number (not a bool) within the id column's range."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

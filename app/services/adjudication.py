@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.domain.agreement import MatchRule, match_claims
 from app.errors import Conflict, DomainError, NotFound
 from app.models import Claim, Document, User
+from app.models.base import is_id
 from app.services import audit
 from app.services.agreement import CLAIM_FIELDS, coded_claims
 from app.services.claims import create_claim, load_claims
@@ -123,10 +124,12 @@ def write_gold(session: Session, user: User, document_id: int, payload: Any) -> 
     base_id = payload.get("base")
     if isinstance(base_id, bool) or not isinstance(base_id, int):
         raise DomainError("base is the id of the annotator claim to start from", "base")
+    if not is_id(base_id):
+        raise NotFound("no such annotator claim in this document", "base")
     choose = payload.get("choose") or {}
     if not isinstance(choose, dict):
         raise DomainError("choose is an object {field: claim id}", "choose")
-    sources = load_claims(session, [base_id, *[v for v in choose.values() if isinstance(v, int)]])
+    sources = load_claims(session, [base_id, *[v for v in choose.values() if is_id(v)]])
     by_id = {c.id: c for c in sources}
     base = by_id.get(base_id)
     if base is None or base.document_id != document_id or base.layer != "annotator" or base.deleted_at is not None:

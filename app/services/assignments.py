@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import DomainError, NotFound
 from app.models import Assignment, Claim, Document, Membership, Project, User
+from app.models.base import is_id
 from app.services import audit
 from app.services.projects import ProjectAccess, require_curator
 
@@ -93,8 +94,7 @@ def assign(session: Session, access: ProjectAccess, payload: Any) -> AssignmentP
     documents = payload.get("documents", "all")
     stmt = sa.select(Document.id).where(Document.project_id == access.project.id).order_by(Document.id)
     if documents != "all":
-        if not isinstance(documents, list) or not all(
-                isinstance(d, int) and not isinstance(d, bool) for d in documents):
+        if not isinstance(documents, list) or not all(is_id(d) for d in documents):
             raise DomainError('documents is "all" or a list of document ids', "documents")
         stmt = stmt.where(Document.id.in_(documents))
     document_ids = list(session.scalars(stmt))

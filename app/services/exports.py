@@ -6,6 +6,7 @@ writers in ``app.export`` turn them into bytes. Memory stays flat whatever the p
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from app.export.model import (
     SpeakerOut,
 )
 from app.models import ArticleLabel, BiasMarker, Claim, ClaimSegment, ClaimStance, Document, Paragraph, Speaker, User
+from app.models.base import is_id
 from app.presenters import iso
 from app.services.projects import ProjectAccess, current_codebook
 
@@ -70,10 +72,10 @@ def parse_export_request(session: Session, access: ProjectAccess, fmt: str, anno
         annotator_id, annotator = access.user.id, access.user.username
     document_ids = None
     if documents:
-        try:
-            document_ids = sorted({int(part) for part in documents.split(",") if part.strip()})
-        except ValueError as exc:
-            raise DomainError("documents is a comma-separated list of document ids", "documents") from exc
+        parts = [part.strip() for part in documents.split(",") if part.strip()]
+        if not parts or not all(re.fullmatch(r"[0-9]{1,10}", part) and is_id(int(part)) for part in parts):
+            raise DomainError("documents is a comma-separated list of document ids", "documents")
+        document_ids = sorted({int(part) for part in parts})
     return ExportRequest(access=access, format=WRITERS[fmt], layer="gold" if gold else "annotator",
                          annotator_id=annotator_id, annotator_name=annotator, document_ids=document_ids,
                          base_url=base_url, codebook=current_codebook(session, access.project.id))

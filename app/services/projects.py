@@ -75,8 +75,8 @@ def create_project(session: Session, actor: User, slug: str, name: str,
                    codebook: dict[str, Any] | None = None) -> Project:
     if not actor.is_admin:
         raise Forbidden("only site administrators create projects")
-    slug = (slug or "").strip()
-    if not isinstance(slug, str) or not SLUG.match(slug):
+    slug = slug.strip() if isinstance(slug, str) else ""
+    if not SLUG.match(slug):
         raise DomainError("the slug is 1-64 lower-case letters, digits or hyphens", "slug")
     name = (name or "").strip() if isinstance(name, str) else ""
     if not name or len(name) > 200:

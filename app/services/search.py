@@ -554,7 +554,6 @@ def search_page(session: Session, user: User, slug: str, args: Mapping[str, Any]
         # Terms reach FTS5 quoted, so this is a safety net, not a path users should meet.
         if "fts5" not in str(exc.orig).lower():
             raise
-        session.rollback()
         result.error = DomainError("the search could not be understood; use words, \"phrases\", OR and -word", "q")
     return result
 

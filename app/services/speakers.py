@@ -12,6 +12,7 @@ from app.domain.codebook import CodebookView
 from app.domain.names import fold_name
 from app.errors import Conflict, DomainError, NotFound
 from app.models import Claim, Speaker
+from app.models.base import is_id
 from app.services import audit
 from app.services.projects import ProjectAccess, current_codebook
 
@@ -114,7 +115,7 @@ def create_speaker(session: Session, access: ProjectAccess, payload: Any) -> Spe
 
 
 def get_speaker(session: Session, project_id: int, speaker_id: int) -> Speaker:
-    speaker = session.get(Speaker, speaker_id)
+    speaker = session.get(Speaker, speaker_id) if is_id(speaker_id) else None
     if speaker is None or speaker.project_id != project_id:
         raise NotFound("no such speaker", "speaker")
     return speaker
@@ -168,11 +169,11 @@ def resolve_speaker(session: Session, project_id: int, reference: Any) -> Speake
     if isinstance(reference, bool):
         raise DomainError("speaker is an id, a name or an alias", "speaker")
     if isinstance(reference, int):
-        speaker = session.get(Speaker, reference)
+        speaker = session.get(Speaker, reference) if is_id(reference) else None
         if speaker is None or speaker.project_id != project_id:
             raise DomainError(f"no speaker with id {reference} in this project", "speaker")
     elif isinstance(reference, str) and reference.strip():
-        if reference.strip().isdigit():
+        if re.fullmatch(r"[0-9]{1,12}", reference.strip()):
             return resolve_speaker(session, project_id, int(reference.strip()))
         key = fold_name(reference)
         matches = [s for s in list_speakers(session, project_id, include_merged=False)

@@ -6,11 +6,13 @@ a caller who is not a member gets the same 404 as for an id that does not exist.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from app.errors import DomainError
+from app.models.base import MAX_ID
 from app.presenters import (
     assignment_json,
     claim_json,
@@ -46,7 +48,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not re.fullmatch(r"[0-9]{1,12}", raw) or not low <= int(raw) <= high:
         raise DomainError(f"{name} must be a whole number from {low} to {high}", name)
     return int(raw)
 
@@ -166,9 +168,10 @@ def import_documents(slug: str) -> tuple[Response, int]:
 def list_documents(slug: str) -> Response:
     access = project_service.get_project_access(session(), api_user(), slug)
     limit = _int_arg("limit", 100, 1, 1000)
-    rows = document_service.list_documents(session(), access, after_id=_int_arg("after", 0, 0, 2**62), limit=limit,
-                                           query=request.args.get("q") or None)
-    next_page = (url_for("api.list_documents", slug=slug, after=rows[-1].document.id, limit=limit)
+    query = request.args.get("q") or None
+    rows = document_service.list_documents(session(), access, after_id=_int_arg("after", 0, 0, MAX_ID), limit=limit,
+                                           query=query)
+    next_page = (url_for("api.list_documents", slug=slug, after=rows[-1].document.id, limit=limit, q=query)
                  if len(rows) == limit else None)
     return jsonify({"items": [document_summary(r.document, my_claims=r.my_claims) for r in rows], "next": next_page})
 
@@ -217,7 +220,9 @@ def update_claim(claim_id: int) -> tuple[Response, int]:
 @bp.delete("/claims/<int:claim_id>")
 def delete_claim(claim_id: int) -> tuple[str, int]:
     version = request.args.get("version")
-    claim_service.delete_claim(session(), api_user(), claim_id, int(version) if version and version.isdigit() else None)
+    if version is not None and not re.fullmatch(r"[0-9]{1,9}", version):
+        raise DomainError("version is a whole number", "version")
+    claim_service.delete_claim(session(), api_user(), claim_id, int(version) if version else None)
     session().commit()
     return "", 204
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, stream_with_context, url_for
 from flask_login import login_required
@@ -44,13 +45,24 @@ def _user() -> User:
     return user
 
 
+def query_with(**changes: Any) -> str:
+    """This request's query string with some arguments replaced (None drops one), for page links.
+
+    Built from the arguments as given, never through ``url_for(**args)``: a user's ``slug`` or
+    ``_external`` argument must not reach url_for's own parameters."""
+    pairs = [(k, v) for k, v in request.args.items(multi=True) if k not in changes]
+    pairs += [(k, str(v)) for k, v in changes.items() if v is not None]
+    return "?" + urlencode(pairs) if pairs else ""
+
+
 # --- search ------------------------------------------------------------------------------------
 
 @bp.get("/projects/<slug>/search")
 @login_required
 def search(slug: str) -> tuple[str, int]:
     page = search_service.search_page(session(), _user(), slug, request.args)
-    return render_template("corpus/search.html", page=page, access=page.access), 422 if page.error else 200
+    return render_template("corpus/search.html", page=page, access=page.access,
+                           query_with=query_with), 422 if page.error else 200
 
 
 @bp.get("/api/v1/projects/<slug>/search")
@@ -67,7 +79,6 @@ def _pieces_json(pieces: list[tuple[str, bool]]) -> list[dict[str, Any]]:
 
 def _search_json(page: search_service.SearchPage) -> dict[str, Any]:
     assert page.query is not None
-    args = {k: v for k, v in request.args.items() if k != "page"}
     return {
         "query": page.query.text,
         "page": page.page,
@@ -88,7 +99,7 @@ def _search_json(page: search_service.SearchPage) -> dict[str, Any]:
             "note_match": _pieces_json(hit.note) if hit.note else None,
             "speaker_match": hit.speaker_matched,
         } for hit in page.claims]},
-        "next": url_for("corpus.api_search", slug=page.access.project.slug, **args, page=page.page + 1)
+        "next": url_for("corpus.api_search", slug=page.access.project.slug) + query_with(page=page.page + 1)
         if page.has_next else None,
     }
 
@@ -99,7 +110,8 @@ def _search_json(page: search_service.SearchPage) -> dict[str, Any]:
 @login_required
 def factcheck(slug: str) -> tuple[str, int]:
     page = factcheck_service.queue_page(session(), _user(), slug, request.args)
-    return render_template("corpus/factcheck.html", page=page, access=page.access), 422 if page.error else 200
+    return render_template("corpus/factcheck.html", page=page, access=page.access,
+                           query_with=query_with), 422 if page.error else 200
 
 
 @bp.get("/projects/<slug>/factcheck.csv")
