@@ -37,7 +37,11 @@ class NotFound(DomainError):
     code = "not_found"
 
     def __init__(self, message: str = "not found", field: str | None = None, **extra: Any) -> None:
-        super().__init__(message, field, **extra)
+        # One answer for "does not exist" and "exists in a project you are not in": the message a
+        # service gives says which check failed, so it goes to the log only, never to the client
+        # (otherwise it is an oracle for other projects' ids).
+        super().__init__("Not found.", field, **extra)
+        self.reason = message
 
 
 class Forbidden(DomainError):
