@@ -137,6 +137,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:
         _rollback()
+        if isinstance(exc, NotFound):
+            log.info("404 %s %s: %s [request %s]", request.method, request.path, exc.reason, request_id())
         return error_response(exc.status, exc.code, exc.message, exc.field, **exc.extra)
 
     @app.errorhandler(CSRFError)
