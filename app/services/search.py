@@ -1,15 +1,15 @@
 """Corpus search and corpus views: full-text search over documents and claims, the claim filters
 the corpus pages share, and a speaker's claims across the corpus.
 
-Full text, on two databases (the index objects are made by migration 0003_search):
+Full text, on two databases, from the search tables of migration 0003_search, which triggers keep
+in step with every write whichever code path makes it:
 
 * SQLite: FTS5. ``search_documents`` indexes ``documents`` (external content) and
-  ``search_claims`` holds one row per claim (content segments, note, speaker name and aliases).
-  Triggers keep both in step with every write, whichever code path makes it.
-* PostgreSQL: GIN indexes on tsvector expressions (configuration ``sourcemark_search``: ``simple``
-  plus ``unaccent``), queried with ``websearch_to_tsquery``. A claim's words live in three tables,
-  so the indexes narrow the candidates (any positive word in any part) and the exact query is
-  then checked on the claim's combined vector.
+  ``search_claims`` holds one row per claim (content segments, note, speaker name and aliases);
+  ranked by bm25.
+* PostgreSQL: the same two tables with stored, GIN-indexed tsvectors (configuration
+  ``sourcemark_search``: ``simple`` plus ``unaccent``), queried with ``websearch_to_tsquery`` and
+  ranked by ``ts_rank``.
 
 The query language is the same on both: words (all must occur), ``"a phrase"``, ``OR`` between
 two terms, ``-word`` to exclude. It is parsed here, once, and handed to each database as quoted
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.codebook import CodebookView
 from app.errors import DomainError, Forbidden, NotFound
-from app.models import Assignment, Claim, ClaimSegment, ClaimStance, Document, Membership, Speaker, User
+from app.models import Assignment, Claim, ClaimStance, Document, Membership, Speaker, User
 from app.services.claims import load_claims, visible_layer
 from app.services.projects import ProjectAccess, current_codebook, get_project_access, list_members
 from app.services.speakers import get_speaker, list_speakers
@@ -54,29 +54,11 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"
 _RAW_TERM = re.compile(r'(-?)(?:"([^"]*)"|([^\s"]+))')
 CLAIM_FILTERS = ("speaker", "side", "attribution", "claim_type", "stance")
 
-# PostgreSQL: keep in step with migrations/versions/0003_search.py (the planner only uses an
-# expression index for the same expression).
+# PostgreSQL: the text search configuration of migrations/versions/0003_search.py.
 PG_CONFIG = "sourcemark_search"
-_PUNCTUATION = "!\"#$&'()*+,-./:;<=>@[\\]^_`{|}~"
-PG_TEXT_LIMIT = 200_000
-
-
-def _pg_vector(expression: str) -> Any:
-    return sa.literal_column(
-        f"to_tsvector('{PG_CONFIG}'::regconfig, translate({expression}, "
-        f"'{_PUNCTUATION.replace(chr(39), chr(39) * 2)}', '{' ' * len(_PUNCTUATION)}'))")
-
-
-PG_DOCUMENT = _pg_vector(f"left(documents.title || ' ' || documents.text, {PG_TEXT_LIMIT})")
-PG_SEGMENT = _pg_vector(f"left(claim_segments.text, {PG_TEXT_LIMIT})")
-PG_NOTE = _pg_vector("coalesce(claims.note, '')")
-PG_SPEAKER = _pg_vector("speakers.name || ' ' || coalesce(speakers.aliases::text, '')")
-# A claim's words together (segments, note, speaker), for the exact check after the index.
-PG_CLAIM = _pg_vector(
-    f"left(coalesce((SELECT string_agg(s.text, ' ') FROM claim_segments AS s WHERE s.claim_id = claims.id), ''), "
-    f"{PG_TEXT_LIMIT}) || ' ' || coalesce(claims.note, '') || ' ' || "
-    "coalesce((SELECT sp.name || ' ' || coalesce(sp.aliases::text, '') FROM speakers AS sp "
-    "WHERE sp.id = claims.speaker_id), '')")
+# The search tables of that migration (on both databases), as lightweight table clauses.
+SEARCH_DOCUMENTS = sa.table("search_documents", sa.column("document_id"), sa.column("vector"))
+SEARCH_CLAIMS = sa.table("search_claims", sa.column("claim_id"), sa.column("vector"))
 
 
 # --- the query language (pure) -------------------------------------------------------------
@@ -558,8 +540,9 @@ def search_page(session: Session, user: User, slug: str, args: Mapping[str, Any]
     return result
 
 
-def _ts_query(query: SearchQuery) -> tuple[Any, Any]:
-    """(the exact tsquery, a tsquery of any positive term) for PostgreSQL."""
+def _ts_query(query: SearchQuery) -> Any:
+    """The query as a PostgreSQL tsquery: each term through websearch_to_tsquery, joined with the
+    tsquery operators (websearch's own "a b or c" would mean (a & b) | c)."""
     def term(t: Term) -> Any:
         return sa.func.websearch_to_tsquery(sa.literal_column(f"'{PG_CONFIG}'::regconfig"), t.websearch())
 
@@ -569,27 +552,39 @@ def _ts_query(query: SearchQuery) -> tuple[Any, Any]:
             result = sa.func.tsquery_or(result, term(t))
         return result
 
-    exact = None
-    for group in query.groups:
-        exact = any_of(group) if exact is None else sa.func.tsquery_and(exact, any_of(group))
+    exact = any_of(query.groups[0])
+    for group in query.groups[1:]:
+        exact = sa.func.tsquery_and(exact, any_of(group))
     for t in query.excluded:
         exact = sa.func.tsquery_and(exact, sa.func.tsquery_not(term(t)))
-    return exact, any_of(query.positive)
+    return exact
+
+
+def _ts_rank(vector: Any, query: SearchQuery) -> Any:
+    """ts_rank against any of the query's words: like bm25, a bag-of-words score. (ts_rank of an
+    AND or a phrase is quadratic in the words' positions: seconds over long, repetitive articles.)"""
+    words = sorted({word for term in query.positive for word in term.words})
+    return sa.func.ts_rank(vector, sa.func.to_tsquery(sa.literal_column(f"'{PG_CONFIG}'::regconfig"),
+                                                      " | ".join(f"'{word}'" for word in words)))
+
+
+def _fts5(table: str, query: SearchQuery) -> Any:
+    return (sa.select(sa.literal_column("rowid").label("id"), sa.literal_column("rank").label("rank"))
+            .select_from(sa.table(table)).where(sa.literal_column(table).op("MATCH")(query.fts5())).subquery())
 
 
 def _search_documents(session: Session, access: ProjectAccess, query: SearchQuery, filters: ClaimFilters,
                       offset: int, postgres: bool) -> tuple[int, list[DocumentHit]]:
     columns = (Document.id, Document.title, Document.source, Document.published, Document.text)
     if postgres:
-        exact, _any = _ts_query(query)
-        matched = PG_DOCUMENT.op("@@")(exact)
-        stmt = (sa.select(*columns).where(matched)
-                .order_by(sa.func.ts_rank(PG_DOCUMENT, exact).desc(), Document.id))
-        count = sa.select(sa.func.count()).select_from(Document).where(matched)
+        exact = _ts_query(query)
+        vector = SEARCH_DOCUMENTS.c.vector
+        joined = sa.select(*columns).join(SEARCH_DOCUMENTS, SEARCH_DOCUMENTS.c.document_id == Document.id)
+        stmt = joined.where(vector.op("@@")(exact)).order_by(_ts_rank(vector, query).desc(), Document.id)
+        count = (sa.select(sa.func.count()).select_from(Document)
+                 .join(SEARCH_DOCUMENTS, SEARCH_DOCUMENTS.c.document_id == Document.id).where(vector.op("@@")(exact)))
     else:
-        fts = (sa.select(sa.literal_column("rowid").label("id"), sa.literal_column("rank").label("rank"))
-               .select_from(sa.table("search_documents"))
-               .where(sa.literal_column("search_documents").op("MATCH")(query.fts5())).subquery())
+        fts = _fts5("search_documents", query)
         stmt = sa.select(*columns).join(fts, fts.c.id == Document.id).order_by(fts.c.rank, Document.id)
         count = sa.select(sa.func.count()).select_from(Document).join(fts, fts.c.id == Document.id)
     visible = Document.id.in_(visible_documents(access, filters))
@@ -605,20 +600,15 @@ def _search_documents(session: Session, access: ProjectAccess, query: SearchQuer
 def _search_claims(session: Session, access: ProjectAccess, query: SearchQuery, filters: ClaimFilters,
                    offset: int, postgres: bool) -> tuple[int, list[ClaimHit]]:
     if postgres:
-        exact, any_term = _ts_query(query)
-        candidates = sa.union(
-            sa.select(ClaimSegment.claim_id).where(PG_SEGMENT.op("@@")(any_term)),
-            sa.select(Claim.id).where(Claim.project_id == access.project.id, PG_NOTE.op("@@")(any_term)),
-            sa.select(Claim.id).join(Speaker, Speaker.id == Claim.speaker_id)
-            .where(Speaker.project_id == access.project.id, PG_SPEAKER.op("@@")(any_term)),
-        )
-        matched = sa.and_(Claim.id.in_(candidates), PG_CLAIM.op("@@")(exact))
-        stmt = sa.select(Claim.id).where(matched).order_by(sa.func.ts_rank(PG_CLAIM, exact).desc(), Claim.id)
-        count = sa.select(sa.func.count()).select_from(Claim).where(matched)
+        exact = _ts_query(query)
+        vector = SEARCH_CLAIMS.c.vector
+        stmt = (sa.select(Claim.id).join(SEARCH_CLAIMS, SEARCH_CLAIMS.c.claim_id == Claim.id)
+                .where(vector.op("@@")(exact))
+                .order_by(_ts_rank(vector, query).desc(), Claim.id))
+        count = (sa.select(sa.func.count()).select_from(Claim)
+                 .join(SEARCH_CLAIMS, SEARCH_CLAIMS.c.claim_id == Claim.id).where(vector.op("@@")(exact)))
     else:
-        fts = (sa.select(sa.literal_column("rowid").label("id"), sa.literal_column("rank").label("rank"))
-               .select_from(sa.table("search_claims"))
-               .where(sa.literal_column("search_claims").op("MATCH")(query.fts5())).subquery())
+        fts = _fts5("search_claims", query)
         stmt = sa.select(Claim.id).join(fts, fts.c.id == Claim.id).order_by(fts.c.rank, Claim.id)
         count = sa.select(sa.func.count()).select_from(Claim).join(fts, fts.c.id == Claim.id)
     total = session.scalar(filter_claims(count, access, filters)) or 0

@@ -11,7 +11,6 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -176,9 +175,8 @@ class VerificationForm(FlaskForm):
     status = SelectField("Status", validators=[DataRequired()])
     rating_text = StringField("Rating (the verdict in words)", validators=[Optional(), Length(max=500), _no_nul])
     evidence = FieldList(FormField(EvidenceForm), max_entries=MAX_EVIDENCE)
-    checked_by = StringField("Checked by", validators=[Optional(), Length(max=200), _no_nul])
-    checked_at = StringField("Checked on (YYYY-MM-DD)", validators=[
-        Optional(), Regexp(DATE_SHAPE, message="use the form YYYY-MM-DD")])
+    # No checker or date fields: the service records who saves and when, so nobody can record a
+    # verdict in another person's name.
     submit = SubmitField("Save verification")
 
     def set_choices(self, codebook: Any, current: str) -> None:
@@ -187,13 +185,11 @@ class VerificationForm(FlaskForm):
             codes = [current, *codes]  # a retired status stays selectable while it is the current one
         self.status.choices = choices((c, codebook.label("verification_status", c)) for c in codes)
 
-    def fill(self, page: factcheck_service.VerificationPage, user: User) -> None:
+    def fill(self, page: factcheck_service.VerificationPage) -> None:
         verification = page.claim.verification or {}
         self.version.data = str(page.claim.version)
         self.status.data = page.status
         self.rating_text.data = verification.get("rating_text") or ""
-        self.checked_by.data = verification.get("checked_by") or user.username
-        self.checked_at.data = (verification.get("checked_at") or datetime.now(UTC).date().isoformat())[:10]
         for item in page.evidence[:MAX_EVIDENCE]:
             self.evidence.append_entry({k: item.get(k) or "" for k in ("url", "title", "accessed_at", "note")})
 
@@ -212,8 +208,7 @@ class VerificationForm(FlaskForm):
                 key: getattr(row, key).data.strip() for key in ("title", "accessed_at", "note")
                 if (getattr(row, key).data or "").strip()}})
         verification = {"status": self.status.data, "rating_text": (self.rating_text.data or "").strip() or None,
-                        "evidence": evidence, "checked_by": (self.checked_by.data or "").strip() or None,
-                        "checked_at": self.checked_at.data or None}
+                        "evidence": evidence}
         return {"version": int(self.version.data or 0), "verification": verification}, rows
 
 
@@ -244,7 +239,7 @@ def verify(slug: str, claim_id: int) -> BaseResponse | tuple[str, int]:
     form.set_choices(page.codebook, page.status)
     status = 200
     if request.method == "GET":
-        form.fill(page, user)
+        form.fill(page)
     elif not form.validate_on_submit():
         status = 422
     else:
