@@ -329,7 +329,7 @@ def parse_int(args: Mapping[str, Any], name: str, default: int, high: int) -> in
     value = text_arg(args, name)
     if value is None:
         return default
-    if not value.isdigit() or not 1 <= int(value) <= high:
+    if not re.fullmatch(r"[0-9]{1,12}", value) or not 1 <= int(value) <= high:
         raise DomainError(f"{name} is a whole number from 1 to {high}", name)
     return int(value)
 
@@ -368,8 +368,8 @@ def parse_filters(session: Session, access: ProjectAccess, codebook: CodebookVie
 
 
 def _speaker(session: Session, access: ProjectAccess, reference: str) -> Speaker:
-    if reference.isdigit():
-        if int(reference) > MAX_ID:
+    if re.fullmatch(r"[0-9]+", reference):  # ASCII digits only: int() refuses superscripts
+        if len(reference) > 10 or int(reference) > MAX_ID:
             raise DomainError(f"no speaker with id {reference} in this project", "speaker")
         speaker = session.get(Speaker, int(reference))
         if speaker is None or speaker.project_id != access.project.id:
