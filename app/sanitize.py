@@ -20,8 +20,9 @@ BLOCK_TAGS = frozenset(
 )
 # Elements whose content is never text of the article (code, styles, embedded documents).
 DROP_CONTENT_TAGS = frozenset(
-    "script style template noscript iframe object embed svg math head title select textarea canvas "
-    "audio video".split()
+    "script style template noscript iframe object svg math head title select textarea canvas "
+    "audio video".split()  # only elements with an end tag: a void one (embed) would never close
+
 )
 
 

@@ -155,8 +155,6 @@ def _limit_login_per_account() -> None:
 # databases, for every field of every request: a 422 that names the field (404 in a URL path).
 MAX_SQL_INT = 2**63 - 1
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# Cheap test on the raw JSON body; only a body that may hold such a value is parsed and walked.
-_JSON_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})|\d{19}|NaN|Infinity|\d[eE]\+?\d{3}")
 
 
 def _text_problem(value: str) -> str | None:
@@ -209,9 +207,9 @@ def check_request_values() -> None:
     if request.method not in UNSAFE_METHODS:
         return
     if request.is_json:
+        # Parsing and walking costs ~6 ms per MB (C json), less than any regex pre-filter over the
+        # raw bytes would; a claim's body takes microseconds.
         raw = request.get_data(cache=True)
-        if not _JSON_SUSPECT.search(raw):
-            return
         try:
             document = json.loads(raw)
         except (ValueError, RecursionError):

@@ -128,11 +128,11 @@ def _verification(codebook: CodebookView, value: Any, checker: User) -> dict[str
                     raise DomainError(f"{key} is text of at most 2000 characters", f"{where}.{key}")
                 clean[key] = item[key]
         evidence.append(clean)
+    # Who checked and when are facts the server records, never what a client says (no one can
+    # sign a verdict in someone else's name).
     return {
         "status": status, "rating_text": rating, "evidence": evidence,
-        "checked_by": value.get("checked_by") if isinstance(value.get("checked_by"), str) else checker.username,
-        "checked_at": value.get("checked_at") if isinstance(value.get("checked_at"), str)
-        else datetime.now(UTC).isoformat(timespec="seconds"),
+        "checked_by": checker.username, "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from app.domain.balance import Balance
 from app.domain.charts import heat_map, stacked_bars
 from app.errors import DomainError
+from app.models.base import is_id
 from app.security import acting_user
 from app.services import adjudication as adjudication_service
 from app.services import agreement as agreement_service
@@ -31,6 +32,8 @@ def _balance(slug: str) -> tuple[project_service.ProjectAccess, balance_service.
     assert user is not None
     access = project_service.get_project_access(session(), user, slug)
     document = request.args.get("document", type=int)
+    if document is not None and not is_id(document):
+        raise DomainError("document is the id of a document of this project", "document")
     if document is not None:
         _doc, doc_access = get_document_access(session(), user, document)
         if doc_access.project.id != access.project.id:
