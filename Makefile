@@ -35,6 +35,7 @@ serve: install
 # themselves (Debian's postgresql package; a missing server fails the run).
 test: install
 	$(BIN)/ruff check app tests bench
+	$(BIN)/bandit --quiet --recursive app --severity-level high
 	SOURCEMARK_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
 	SOURCEMARK_TEST_DB=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -115,7 +115,7 @@ def file_safe(name: str) -> str:
     """
     safe = _UNSAFE_FILE_CHARS.sub("_", name).strip("._") or "layer"
     if safe != name:
-        safe = f"{safe[:40]}_{hashlib.sha1(name.encode('utf-8')).hexdigest()[:8]}"
+        safe = f"{safe[:40]}_{hashlib.sha1(name.encode('utf-8'), usedforsecurity=False).hexdigest()[:8]}"
     return safe
 
 
