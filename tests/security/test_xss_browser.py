@@ -24,7 +24,7 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 
-from tests.browser.conftest import browser, live_server, log_in  # noqa: F401  (fixtures)
+from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD, seed_document_id
 from tests.security.support import codebook_body, make_claim, role_client
 
