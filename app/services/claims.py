@@ -259,18 +259,36 @@ def create_claim(session: Session, user: User, document_id: int, payload: Any) -
     return claim, True
 
 
+def editable_context(session: Session, user: User, row: Claim | Any, what: str) -> DocumentContext:
+    """The document context of a claim or marker the user may change, or why not.
+
+    Other annotators' rows are never changed, not even by curators (adjudication writes gold);
+    in a blind project an annotator does not even learn that they exist.
+    """
+    if row is None or row.deleted_at is not None:
+        raise NotFound(f"no such {what}")
+    ctx = load_document_context(session, user, row.document_id)
+    if row.annotator_id != user.id and not (row.layer == "gold" and ctx.access.is_curator):
+        if ctx.access.is_curator or not ctx.project.blind:
+            raise Forbidden(f"this {what} belongs to another annotator")
+        raise NotFound(f"no such {what}")
+    return ctx
+
+
+def check_version(payload: dict[str, Any], current: int, what: str) -> None:
+    """Optimistic locking: the client says which version it last saw; a stale one is a 409."""
+    version = payload.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise DomainError("version (the version you last saw) is required", "version")
+    if version != current:
+        raise Conflict(f"this {what} was changed since version {version}; the current version is {current}",
+                       "version", current=current)
+
+
 def _editable_claim(session: Session, user: User, claim_id: int) -> tuple[Claim, DocumentContext]:
     claim = session.scalar(sa.select(Claim).where(Claim.id == claim_id).options(
         selectinload(Claim.segments), selectinload(Claim.stances)))
-    if claim is None or claim.deleted_at is not None:
-        raise NotFound("no such claim")
-    ctx = load_document_context(session, user, claim.document_id)
-    if claim.annotator_id != user.id and not (claim.layer == "gold" and ctx.access.is_curator):
-        # Other annotators' rows are never changed, not even by curators (adjudication writes gold).
-        if ctx.access.is_curator or not ctx.project.blind:
-            raise Forbidden("this claim belongs to another annotator")
-        raise NotFound("no such claim")
-    return claim, ctx
+    return claim, editable_context(session, user, claim, "claim")  # type: ignore[return-value]
 
 
 def update_claim(session: Session, user: User, claim_id: int, payload: Any) -> Claim:
@@ -278,12 +296,7 @@ def update_claim(session: Session, user: User, claim_id: int, payload: Any) -> C
     if not isinstance(payload, dict):
         raise DomainError("the changes are a JSON object", "body")
     claim, ctx = _editable_claim(session, user, claim_id)
-    version = payload.get("version")
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise DomainError("version (the version you last saw) is required", "version")
-    if version != claim.version:
-        raise Conflict(f"this claim was changed since version {version}; the current version is {claim.version}",
-                       "version", current=claim.version)
+    check_version(payload, claim.version, "claim")
     before = claim_snapshot(claim)
     # One flush at the end, so the version goes up by exactly one (each flush of a changed row
     # would bump it, and the lookups inside _apply would otherwise autoflush).

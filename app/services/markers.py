@@ -9,10 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.domain.spans import SpanError, check_span
-from app.errors import Conflict, DomainError, Forbidden, NotFound
+from app.errors import Conflict, DomainError, Forbidden
 from app.models import ArticleLabel, BiasMarker, Claim, ClaimSegment, User
+from app.models.base import is_id
 from app.services import audit
-from app.services.claims import DocumentContext, load_document_context
+from app.services.claims import DocumentContext, check_version, editable_context, load_document_context
 from app.services.documents import paragraph_spans
 
 MAX_TEXT = 10_000
@@ -96,26 +97,15 @@ def create_marker(session: Session, user: User, document_id: int, payload: Any) 
 
 
 def _editable_marker(session: Session, user: User, marker_id: int) -> tuple[BiasMarker, DocumentContext]:
-    marker = session.get(BiasMarker, marker_id)
-    if marker is None or marker.deleted_at is not None:
-        raise NotFound("no such marker")
-    ctx = load_document_context(session, user, marker.document_id)
-    if marker.annotator_id != user.id and not (marker.layer == "gold" and ctx.access.is_curator):
-        if ctx.access.is_curator or not ctx.project.blind:
-            raise Forbidden("this marker belongs to another annotator")
-        raise NotFound("no such marker")
-    return marker, ctx
+    marker = session.get(BiasMarker, marker_id) if is_id(marker_id) else None
+    return marker, editable_context(session, user, marker, "marker")  # type: ignore[return-value]
 
 
 def update_marker(session: Session, user: User, marker_id: int, payload: Any) -> BiasMarker:
     if not isinstance(payload, dict):
         raise DomainError("the changes are a JSON object", "body")
     marker, ctx = _editable_marker(session, user, marker_id)
-    version = payload.get("version")
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise DomainError("version (the version you last saw) is required", "version")
-    if version != marker.version:
-        raise Conflict(f"this marker was changed since version {version}", "version", current=marker.version)
+    check_version(payload, marker.version, "marker")
     before = marker_snapshot(marker)
     with session.no_autoflush:  # one flush, so the version goes up by exactly one
         _apply_marker(session, ctx, marker, payload, creating=False)
