@@ -227,8 +227,8 @@ METHOD = """\
   still running after 60 s (12× the target) is stopped and its rate taken from the documents it
   committed by then, so a slow app cannot stretch the run.
 * Row 6: 100,000 articles × 10 claims (2 annotators) = 1,000,000 claims; `flask export bench --format
-  csv|jsonl -o FILE` in a subprocess, wall time of the whole command, peak RSS from `wait4`
-  (`ru_maxrss`, reported by `/usr/bin/time`); the written claim count is checked. Each command is
+  csv|jsonl -o FILE` in a subprocess, wall time of the whole command, peak RSS the process's
+  `ru_maxrss` as `/usr/bin/time` reports it; the written claim count is checked. Each command is
   stopped after 60 s (6× the target) and its rate then taken from the claims already in its partial
   output (lines of the JSONL file; rows of `claims.csv`, the zip's first member, inflated). First
   byte: `GET /api/v1/projects/bench/export` through gunicorn with 2 workers (the row 8 server), from
@@ -245,9 +245,11 @@ METHOD = """\
 
 def render(rows: list[Row], backends: list[Backend], info: dict[str, str], quick: bool, seconds: float,
            loads: tuple[float, float]) -> str:
+    command = " ".join(["python -m bench", *sys.argv[1:]])
     lines = ["# Benchmarks", "",
-             "Measured by `make bench` (`python -m bench`) against the targets of SPEC §7. "
-             "Regenerate with `make bench`; one row with `python -m bench --only ROW`.", ""]
+             "Measured by `make bench` (`python -m bench`) against the targets of SPEC §7: SQLite by default, "
+             "PostgreSQL too with `python -m bench --postgres`; one row with `python -m bench --only ROW`. "
+             f"This file was written by `{command}`.", ""]
     if quick:
         lines += ["**Quick run (`--quick`): reduced sizes, not comparable with the targets.**", ""]
     lines += ["## Machine", ""]
@@ -276,8 +278,8 @@ def main() -> None:
             log(f"{backend.label}: migrating the template database")
             fixture = build_fixture(backend)
             run_backend(backend, fixture, wanted, sizes, args.workers, work, results)
-            loads += [m.details.get(k, 0) for r in results.values() for m in r.results.values()
-                      for k in ("load_before", "load_after")]
+            loads += [m.details[k] for r in results.values() for m in r.results.values()
+                      for k in ("load_before", "load_after") if k in m.details]
         info = machine(backends)
         rows = [results[key] for key in wanted]
         elapsed = time.perf_counter() - started

@@ -276,15 +276,17 @@ class _ReliabilityTable:
             for probability, log_failure, odds, unit_values, unit_agreeing, category_counts in plan:
                 if probability >= 1.0:
                     picked = units_left
-                elif units_left * probability < 10.0:
+                elif units_left * probability < 10.0 and probability <= 0.5:
                     # Inversion along the pmf recurrence: expected O(np) cheap steps.
-                    u = uniform()
-                    mass = exp(units_left * log_failure)
-                    picked = 0
-                    while u >= mass and picked < units_left:
-                        u -= mass
-                        picked += 1
-                        mass *= (units_left - picked + 1) / picked * odds
+                    picked = _inversion(uniform, exp, units_left, log_failure, odds)
+                elif units_left * (1.0 - probability) < 10.0:
+                    # BTRS needs n·min(p, 1−p) ≥ 10 (it would take the log of a negative number or be
+                    # biased): invert on the complement, counting the units not picked.
+                    complement = 1.0 - probability
+                    picked = units_left - _inversion(uniform, exp, units_left, log(probability),
+                                                     complement / probability)
+                elif units_left * probability < 10.0:
+                    picked = _inversion(uniform, exp, units_left, log_failure, odds)
                 else:
                     picked = _btrs_binomial(uniform, log, units_left, probability)
                 if picked:
@@ -355,6 +357,20 @@ def _quantile(ordered: Sequence[float], probability: float) -> float:
     lower = math.floor(position)
     upper = min(lower + 1, len(ordered) - 1)
     return ordered[lower] + (position - lower) * (ordered[upper] - ordered[lower])
+
+
+def _inversion(uniform: Callable[[], float], exp: Callable[[float], float], trials: int, log_failure: float,
+               odds: float) -> int:
+    """Binomial(trials, p) by inversion along the pmf recurrence (``log_failure`` = log(1−p),
+    ``odds`` = p/(1−p)): expected O(trials·p) steps, so for small means."""
+    u = uniform()
+    mass = exp(trials * log_failure)
+    picked = 0
+    while u >= mass and picked < trials:
+        u -= mass
+        picked += 1
+        mass *= (trials - picked + 1) / picked * odds
+    return picked
 
 
 def _btrs_binomial(uniform: Callable[[], float], log: Callable[[float], float], trials: int, p: float) -> int:

@@ -10,7 +10,7 @@ from flask import Response as FlaskResponse
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from app.errors import DomainError
+from app.errors import DomainError, Forbidden
 from app.export import WRITERS
 from app.forms import (
     AssignRuleForm,
@@ -50,10 +50,12 @@ def home() -> Response:
 
 @bp.route("/projects", methods=["GET", "POST"])
 @login_required
-def index() -> str | Response:
+def index() -> str | Response | tuple[str, int]:
     user = acting_user()
     assert user is not None
     form = NewProjectForm()
+    if request.method == "POST" and not user.is_admin:
+        raise Forbidden("only site administrators create projects")
     if user.is_admin and form.validate_on_submit():
         try:
             project = project_service.create_project(session(), user, form.slug.data or "", form.name.data or "")
@@ -63,7 +65,7 @@ def index() -> str | Response:
             session().commit()
             return redirect(url_for("projects.show", slug=project.slug))
     rows = project_service.list_projects(session(), user)
-    return render_template("projects/index.html", rows=rows, form=form, status=422 if form.errors else 200)
+    return render_template("projects/index.html", rows=rows, form=form), 422 if form.errors else 200
 
 
 @bp.route("/projects/<slug>", methods=["GET"])

@@ -12,6 +12,7 @@ import statistics
 from collections import Counter, defaultdict
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import krippendorff
 import numpy as np
@@ -705,3 +706,27 @@ def test_babe_expert_bias_ci_and_kappa() -> None:
     kappas = pairwise_kappa(data)
     assert len(kappas) == 28  # 8 experts
     assert all(pair["units"] > 0 and -1 <= pair["kappa"] <= 1 for pair in kappas)
+
+
+def test_bootstrap_uses_btrs_only_where_it_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """BTRS needs n·min(p, 1 − p) ≥ 10. A profile with p > 0.5 but n·(1 − p) < 10 once went to BTRS
+    anyway (log of a negative number): the agreement report answered 500 on mostly agreeing data."""
+    import app.domain.agreement as agreement
+
+    real = agreement._btrs_binomial
+    calls: list[tuple[int, float]] = []
+
+    def checked(uniform: Any, log: Any, trials: int, p: float) -> int:
+        calls.append((trials, p))
+        assert trials * min(p, 1.0 - p) >= 10.0, (trials, p)
+        return real(uniform, log, trials, p)
+
+    monkeypatch.setattr(agreement, "_btrs_binomial", checked)
+    for agreeing, size in ((17, 1), (60, 3), (200, 4), (400, 40)):
+        data: dict[int, dict[str, str]] = {unit: {"a": "x", "b": "x"} for unit in range(agreeing)}
+        for unit in range(size):
+            data[agreeing + unit] = {"a": "y", "b": "z"} if unit % 2 else {"a": "w", "b": "w"}
+        for seed in range(20):
+            low, high = agreement.bootstrap_alpha_ci(data, draws=100, seed=seed)
+            assert low is not None and high is not None and low <= high
+    assert calls  # the valid range is still sampled with BTRS

@@ -144,10 +144,9 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("/admin/users", "POST"): Route(_none, expect(404, outsider=404, admin=302), form=True, project_scoped=False,
                                     body=lambda app, role: {"username": unique("new"), "password": PASSWORD}),
     ("/projects", "GET"): Route(_none, expect(200, outsider=200), project_scoped=False),
-    # Non-admins get the list again with nothing created (the form is only shown to admins).
-    ("/projects", "POST"): Route(_none, expect(200, outsider=200, admin=302), form=True, project_scoped=False,
-                                 body=lambda app, role: {"slug": unique("p"), "name": "New project"},
-                                 inert=frozenset({"outsider", "annotator1", "annotator2", "curator"})),
+    # Only site admins create projects; anyone else is told so (403) and nothing is created.
+    ("/projects", "POST"): Route(_none, expect(403, outsider=403, admin=302), form=True, project_scoped=False,
+                                 body=lambda app, role: {"slug": unique("p"), "name": "New project"}),
     ("/projects/<slug>", "GET"): Route(_demo, expect(200)),
     ("/projects/<slug>/import", "POST"): Route(_demo, expect(302), form=True, body=_new_text),
     ("/projects/<slug>/members", "POST"): Route(_demo, expect(302, **CURATORS_ONLY), form=True,

@@ -646,3 +646,12 @@ def test_odd_bodies(app: Flask, content_type: str, data: bytes) -> None:
     assert_no_traceback(response.get_data(as_text=True))
     if response.status_code >= 400:
         assert digest_diff(state, db_digest(app)) == {}
+
+
+def test_a_refused_project_form_is_a_422(app: Flask) -> None:
+    admin = role_client(app, "admin")
+    state = db_digest(app)
+    response = admin.call("POST", "/projects", data={"slug": "Not A Slug!", "name": "Bad"})
+    assert digest_diff(state, db_digest(app)) == {}
+    assert "lower-case letters" in response.get_data(as_text=True)
+    assert response.status_code == 422
