@@ -21,6 +21,7 @@ from app import create_app  # noqa: E402
 from app.db import get_session  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 
+
 def main() -> None:
     folder = Path(tempfile.mkdtemp())
     url = f"sqlite:///{folder / 'shots.sqlite3'}"
