@@ -38,8 +38,11 @@ def parse_scope(session: Session, access: ProjectAccess, args: Any, document_id:
     annotator = args.get("annotator") or None
     if layer not in ("annotator", "gold"):
         raise DomainError("layer is annotator or gold", "layer")
-    if not access.is_curator and (layer == "gold" or (annotator and annotator != access.user.username)):
-        raise Forbidden("annotators see the balance of their own claims", "annotator")
+    if not access.is_curator and layer == "gold":
+        raise Forbidden("only curators read the gold layer", "layer")
+    if not access.is_curator and access.project.blind and annotator and annotator != access.user.username:
+        # The same rule as the claims themselves: in a blind project annotators see only their own.
+        raise Forbidden("annotators see only their own claims in a blind project", "annotator")
     scope.layer = layer
     if layer == "annotator":
         if annotator == "all" and access.is_curator:

@@ -96,3 +96,12 @@ def test_trend_by_month_of_publication(app: Any, as_user: Any) -> None:
     assert page.count("<svg") == 4 and "per month of publication" in page
     trend_csv = curator.client.get("/projects/demo/balance.csv?table=trend&annotator=annotator1").get_data(as_text=True)
     assert trend_csv.lstrip("\ufeff").splitlines() == ["month,armenia,azerbaijan", "2020-07,0,1", "2020-09,1,0"]
+
+
+def test_annotators_see_others_balance_only_when_the_project_is_not_blind(app: Any, as_user: Any) -> None:
+    annotate_demo(as_user("annotator1"), seed_document_id(app))
+    other = as_user("annotator2")
+    assert other.get("/api/v1/projects/demo/balance?annotator=annotator1").status_code == 403
+    assert as_user("curator").patch("/api/v1/projects/demo", {"blind": False}).status_code == 200
+    assert other.get("/api/v1/projects/demo/balance?annotator=annotator1").json["claims"] == 21
+    assert other.get("/api/v1/projects/demo/balance?layer=gold").status_code == 403
