@@ -152,8 +152,8 @@ def test_two_tabs_on_the_same_claim(app: Any, live_server: str, browser: Any, as
     assert "Not saved" in second.inner_text("#save-status")
     conflict = second.inner_text(".conflict")
     assert "opinion" in conflict and "event" in conflict  # both versions shown
-    second.click(".conflict button")
-    second.wait_for_load_state("load")
+    with second.expect_navigation():  # the page reloads once the save is acknowledged
+        second.click(".conflict button")
     second.wait_for_selector("#claim-list li[data-claim]")
     with app.app_context():
         claim = get_session().get(Claim, created["id"])
