@@ -89,6 +89,9 @@ def get_session() -> Session:
 
 
 def close_session(_exc: BaseException | None = None) -> None:
-    session = g.pop("db_session", None)
+    # Kept in ``g`` rather than popped: a streamed response's generator runs after this first
+    # teardown, may reopen the same session, and stream_with_context tears the same app
+    # context down once more when the stream ends; that second call must find it to close it.
+    session = g.get("db_session")
     if session is not None:
         session.close()

@@ -125,7 +125,13 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
                       "DEMO_CORPUS": str(CORPUS), "LOGIN_RATE_LIMIT": "1000 per minute"})
     app.instance_path = str(tmp_path / "instance")
     yield app
-    app.extensions["sourcemark.engine"].dispose()
+    engine = app.extensions["sourcemark.engine"]
+    # Every request, streamed or not, must give its connection back: a leaked one is only
+    # returned by the garbage collector, at a moment nobody chose (and, on PostgreSQL, maybe
+    # after its database is gone).
+    leaked = engine.pool.checkedout()
+    engine.dispose()
+    assert leaked == 0, f"{leaked} database connection(s) still checked out after the test"
 
 
 @pytest.fixture
