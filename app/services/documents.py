@@ -20,6 +20,7 @@ from app.domain.text import (
 )
 from app.errors import DomainError, NotFound
 from app.models import Assignment, BiasMarker, Claim, ClaimSegment, ClaimStance, Document, Paragraph, Project
+from app.models.base import utcnow
 from app.sanitize import html_to_paragraphs, safe_url
 from app.services import audit
 from app.services.assignments import require_document
@@ -117,18 +118,96 @@ def parse_document_payload(payload: Any, where: str = "") -> DocumentInput:
     )
 
 
-def _previous_revision(session: Session, project_id: int, data: DocumentInput) -> Document | None:
-    conditions = []
-    if data.external_id:
-        conditions.append(Document.external_id == data.external_id)
-    elif data.url:
-        conditions.append(Document.url == data.url)
-    if not conditions:
-        return None
-    return session.scalar(
-        sa.select(Document).where(Document.project_id == project_id, *conditions)
-        .order_by(Document.revision.desc()).limit(1)
-    )
+#: Keys per ``IN (…)`` lookup: well under SQLite's and PostgreSQL's limits on bound parameters.
+LOOKUP_CHUNK = 1000
+
+
+@dataclass(slots=True)
+class StoredDocument:
+    """What importing did with one input, without loading the document (the CLI's fast path)."""
+
+    id: int
+    status: str  # created, duplicate or revision ("existing" for a stored revision looked up)
+    revision: int = 1
+    previous_id: int | None = None
+    anchors: dict[str, int] = field(default_factory=dict)
+    #: For a duplicate of a document of the same call: that document (its id is set once inserted).
+    original: StoredDocument | None = None
+
+
+def store_documents(session: Session, access: ProjectAccess, inputs: Sequence[DocumentInput]) -> list[StoredDocument]:
+    """Store documents not seen before, with their paragraphs; the same text again is a duplicate.
+
+    Set-based, for imports of thousands: the known texts and the newest revision of every
+    external id and url come in a few queries, documents and paragraphs are inserted with one
+    executemany each. Runs in the caller's transaction (the view or CLI commits), so a batch is
+    all or nothing.
+    """
+    project_id = access.project.id
+    columns = Document.__table__.c
+    known = _newest_by(session, project_id, columns.text_hash, {data.canonical.sha256 for data in inputs})
+    by_external = _newest_by(session, project_id, columns.external_id,
+                             {data.external_id for data in inputs if data.external_id})
+    by_url = _newest_by(session, project_id, columns.url,
+                        {data.url for data in inputs if data.url and not data.external_id})
+    results: list[StoredDocument] = []
+    pending: list[tuple[StoredDocument, DocumentInput]] = []
+    new: list[StoredDocument] = []
+    for data in inputs:
+        original = known.get(data.canonical.sha256)
+        if original is not None:
+            results.append(StoredDocument(original.id, "duplicate", original.revision, original=original))
+            continue
+        previous = (by_external.get(data.external_id) if data.external_id
+                    else by_url.get(data.url) if data.url else None)
+        if previous is not None and not previous.id:
+            # A revision of a document of this same call: that one needs its id first.
+            _insert_documents(session, access, pending)
+            pending = []
+        record = StoredDocument(0, "revision" if previous else "created",
+                                previous.revision + 1 if previous else 1, previous.id if previous else None)
+        pending.append((record, data))
+        new.append(record)
+        results.append(record)
+        known[data.canonical.sha256] = record
+        for key, latest in ((data.external_id, by_external), (data.url, by_url)):
+            if key and (key not in latest or latest[key].revision <= record.revision):
+                latest[key] = record
+    _insert_documents(session, access, pending)
+    for result in results:
+        if result.original is not None:
+            result.id = result.original.id
+    if new:
+        ids = [record.id for record in new]
+        audit.record(session, access.user, "import", "document", ids[0] if len(ids) == 1 else None, project_id,
+                     after={"documents": ids[:1000], "count": len(ids)})
+    return results
+
+
+def _insert_documents(session: Session, access: ProjectAccess,
+                      pending: list[tuple[StoredDocument, DocumentInput]]) -> None:
+    """Insert documents (ids set on their records), their paragraphs, and carry revisions' annotations over."""
+    if not pending:
+        return
+    documents = Document.__table__
+    now = utcnow()
+    rows = [{
+        "project_id": access.project.id, "title": data.title, "text": data.canonical.text,
+        "text_hash": data.canonical.sha256, "source": data.source, "url": data.url, "author": data.author,
+        "published": data.published, "external_id": data.external_id, "meta": data.meta,
+        "revision": record.revision, "previous_id": record.previous_id, "created_by_id": access.user.id,
+        "created_at": now,
+    } for record, data in pending]
+    ids = session.execute(documents.insert().returning(documents.c.id, sort_by_parameter_order=True), rows).scalars()
+    for (record, _), document_id in zip(pending, ids, strict=True):
+        record.id = document_id
+    session.execute(Paragraph.__table__.insert(), [
+        {"document_id": record.id, "index": p.index, "start": p.start, "end": p.end}
+        for record, data in pending for p in data.canonical.paragraphs
+    ])
+    for record, data in pending:
+        if record.previous_id is not None:
+            record.anchors = carry_over_annotations(session, record.previous_id, record.id, data.canonical)
 
 
 def import_documents(session: Session, access: ProjectAccess, inputs: Sequence[DocumentInput]) -> list[ImportResult]:
@@ -136,81 +215,53 @@ def import_documents(session: Session, access: ProjectAccess, inputs: Sequence[D
 
     Runs in the caller's transaction: the view or CLI commits once, so a batch is all or nothing.
     """
-    project_id = access.project.id
-    hashes = {data.canonical.sha256 for data in inputs}
-    existing = {
-        doc.text_hash: doc
-        for doc in session.scalars(
-            sa.select(Document).where(Document.project_id == project_id, Document.text_hash.in_(hashes))
-        )
-    } if len(hashes) < 5000 else _existing_in_chunks(session, project_id, hashes)
-    results: list[ImportResult] = []
-    new_documents: list[tuple[Document, DocumentInput]] = []
-    for data in inputs:
-        if data.canonical.sha256 in existing:
-            results.append(ImportResult(existing[data.canonical.sha256], "duplicate"))
-            continue
-        previous = _previous_revision(session, project_id, data) if (data.external_id or data.url) else None
-        document = Document(
-            project_id=project_id, title=data.title, text=data.canonical.text, text_hash=data.canonical.sha256,
-            source=data.source, url=data.url, author=data.author, published=data.published,
-            external_id=data.external_id, meta=data.meta, created_by_id=access.user.id,
-            revision=(previous.revision + 1) if previous else 1, previous_id=previous.id if previous else None,
-        )
-        session.add(document)
-        existing[data.canonical.sha256] = document
-        new_documents.append((document, data))
-        results.append(ImportResult(document, "revision" if previous else "created"))
-    session.flush()
-    if new_documents:
-        session.execute(sa.insert(Paragraph), [
-            {"document_id": document.id, "index": p.index, "start": p.start, "end": p.end}
-            for document, data in new_documents for p in data.canonical.paragraphs
-        ])
-    for result in results:
-        if result.status == "revision" and result.document.previous_id is not None:
-            result.anchors = carry_over_annotations(session, result.document.previous_id, result.document)
-    if new_documents:
-        audit.record(session, access.user, "import", "document", new_documents[0][0].id if len(new_documents) == 1
-                     else None, project_id, after={"documents": [d.id for d, _ in new_documents][:1000],
-                                                   "count": len(new_documents)})
-    return results
+    stored = store_documents(session, access, inputs)
+    ids = sorted({record.id for record in stored})
+    documents: dict[int, Document] = {}
+    for offset in range(0, len(ids), LOOKUP_CHUNK):
+        for document in session.scalars(sa.select(Document).where(Document.id.in_(ids[offset:offset + LOOKUP_CHUNK]))):
+            documents[document.id] = document
+    return [ImportResult(documents[record.id], record.status, record.anchors) for record in stored]
 
 
-def _existing_in_chunks(session: Session, project_id: int, hashes: set[str]) -> dict[str, Document]:
-    found: dict[str, Document] = {}
-    ordered = sorted(hashes)
-    for offset in range(0, len(ordered), 1000):
-        chunk = ordered[offset:offset + 1000]
-        for doc in session.scalars(
-            sa.select(Document).where(Document.project_id == project_id, Document.text_hash.in_(chunk))
+def _newest_by(session: Session, project_id: int, column: sa.ColumnElement[str | None],
+               keys: set[str]) -> dict[str, StoredDocument]:
+    """The newest stored revision for each of ``keys`` (text hashes, external ids or urls)."""
+    documents = Document.__table__
+    newest: dict[str, StoredDocument] = {}
+    ordered = sorted(keys)
+    for offset in range(0, len(ordered), LOOKUP_CHUNK):
+        for key, document_id, revision in session.execute(
+            sa.select(column, documents.c.id, documents.c.revision)
+            .where(documents.c.project_id == project_id, column.in_(ordered[offset:offset + LOOKUP_CHUNK]))
         ):
-            found[doc.text_hash] = doc
-    return found
+            if key not in newest or revision > newest[key].revision:
+                newest[key] = StoredDocument(document_id, "existing", revision)
+    return newest
 
 
-def carry_over_annotations(session: Session, previous_id: int, document: Document) -> dict[str, int]:
+def carry_over_annotations(session: Session, previous_id: int, document_id: int,
+                           canonical: CanonicalText) -> dict[str, int]:
     """Copy the previous revision's live claims and markers onto the new text, re-anchored.
 
     A span found at the same place is ``exact``, found elsewhere by quote and context is
     ``moved``; a claim or marker that cannot be re-found stays only on the old revision and is
     counted as ``orphaned`` (kept for review there, never attached to other words).
     """
-    previous = session.get(Document, previous_id)
-    assert previous is not None
-    paragraphs = [ParagraphSpan(p.index, p.start, p.end) for p in session.scalars(
-        sa.select(Paragraph).where(Paragraph.document_id == document.id).order_by(Paragraph.index))]
+    previous_text = session.scalar(sa.select(Document.text).where(Document.id == previous_id))
+    assert previous_text is not None
+    text, paragraphs = canonical.text, canonical.paragraphs
     counts = {"exact": 0, "moved": 0, "orphaned": 0}
     claims = session.scalars(
         sa.select(Claim).where(Claim.document_id == previous_id, Claim.deleted_at.is_(None))
         .options(sa.orm.selectinload(Claim.segments), sa.orm.selectinload(Claim.stances))
     ).all()
     for claim in claims:
-        placed = [reanchor(previous.text, document.text, s.start, s.end) for s in claim.segments]
+        placed = [reanchor(previous_text, text, s.start, s.end) for s in claim.segments]
         optional = {}
         for name in ("source", "cue"):
             start, end = getattr(claim, f"{name}_start"), getattr(claim, f"{name}_end")
-            optional[name] = reanchor(previous.text, document.text, start, end) if start is not None else None
+            optional[name] = reanchor(previous_text, text, start, end) if start is not None else None
         if any(p is None for p in placed) or any(
             getattr(claim, f"{n}_start") is not None and optional[n] is None for n in ("source", "cue")
         ):
@@ -220,7 +271,7 @@ def carry_over_annotations(session: Session, previous_id: int, document: Documen
         status = "moved" if any(p[2] == "moved" for p in placed if p) else "exact"
         counts[status] += 1
         copy = Claim(
-            project_id=claim.project_id, document_id=document.id, annotator_id=claim.annotator_id,
+            project_id=claim.project_id, document_id=document_id, annotator_id=claim.annotator_id,
             layer=claim.layer, codebook_version=claim.codebook_version, attribution=claim.attribution,
             source_specificity=claim.source_specificity, speaker_id=claim.speaker_id,
             speaker_resolution=claim.speaker_resolution, cue_valence=claim.cue_valence,
@@ -233,9 +284,9 @@ def carry_over_annotations(session: Session, previous_id: int, document: Documen
                 start, end, _ = optional[name]
                 setattr(copy, f"{name}_start", start)
                 setattr(copy, f"{name}_end", end)
-                setattr(copy, f"{name}_text", document.text[start:end])
+                setattr(copy, f"{name}_text", text[start:end])
         copy.segments = [
-            ClaimSegment(ordinal=i, start=p[0], end=p[1], text=document.text[p[0]:p[1]],
+            ClaimSegment(ordinal=i, start=p[0], end=p[1], text=text[p[0]:p[1]],
                          paragraph=paragraph_index_at(paragraphs, p[0]))
             for i, p in enumerate(placed) if p
         ]
@@ -244,16 +295,16 @@ def carry_over_annotations(session: Session, previous_id: int, document: Documen
     for marker in session.scalars(
         sa.select(BiasMarker).where(BiasMarker.document_id == previous_id, BiasMarker.deleted_at.is_(None))
     ):
-        placed_marker = reanchor(previous.text, document.text, marker.start, marker.end)
+        placed_marker = reanchor(previous_text, text, marker.start, marker.end)
         if placed_marker is None:
             counts["orphaned"] += 1
             marker.anchor = "orphaned"
             continue
         counts[placed_marker[2]] += 1
         session.add(BiasMarker(
-            project_id=marker.project_id, document_id=document.id, annotator_id=marker.annotator_id,
+            project_id=marker.project_id, document_id=document_id, annotator_id=marker.annotator_id,
             layer=marker.layer, codebook_version=marker.codebook_version, start=placed_marker[0],
-            end=placed_marker[1], text=document.text[placed_marker[0]:placed_marker[1]],
+            end=placed_marker[1], text=text[placed_marker[0]:placed_marker[1]],
             bias_type=marker.bias_type, target=marker.target, polarity=marker.polarity, note=marker.note,
             anchor=placed_marker[2],
         ))
