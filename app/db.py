@@ -68,7 +68,14 @@ def init_app(app: Flask) -> None:
     app.extensions["sourcemark.write_sessionmaker"] = sessionmaker(
         bind=engine.execution_options(sqlite_immediate=True), expire_on_commit=False
     )
+    for maker in (app.extensions["sourcemark.sessionmaker"], app.extensions["sourcemark.write_sessionmaker"]):
+        sa.event.listen(maker, "after_rollback", forget_cached)
     app.teardown_appcontext(close_session)
+
+
+def forget_cached(session: Session) -> None:
+    """What a session cached from rows read (the codebook) may have been rolled back with them."""
+    session.info.clear()
 
 
 def get_engine() -> Engine:

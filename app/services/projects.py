@@ -120,13 +120,24 @@ def list_members(session: Session, project_id: int) -> list[Membership]:
     ))
 
 
+CODEBOOK_CACHE = "sourcemark.codebooks"
+
+
 def current_codebook(session: Session, project_id: int) -> CodebookView:
-    row = session.scalar(
-        sa.select(Codebook).where(Codebook.project_id == project_id).order_by(Codebook.version.desc()).limit(1)
-    )
+    """The project's latest codebook, read once per session (a save asks for it several times;
+    ``update_codebook`` replaces the cached one)."""
+    cache: dict[int, CodebookView] = session.info.setdefault(CODEBOOK_CACHE, {})
+    cached = cache.get(project_id)
+    if cached is not None:
+        return cached
+    row = session.execute(
+        sa.select(Codebook.version, Codebook.data).where(Codebook.project_id == project_id)
+        .order_by(Codebook.version.desc()).limit(1)
+    ).first()
     if row is None:
         raise NotFound("the project has no codebook")
-    return CodebookView(row.version, row.data)
+    view = cache[project_id] = CodebookView(row.version, row.data)
+    return view
 
 
 def _codes_in_use(session: Session, project_id: int, field: str, codes: set[str]) -> set[str]:
@@ -186,4 +197,5 @@ def save_codebook(session: Session, access: ProjectAccess, data: Any) -> Codeboo
                          created_by_id=access.user.id))
     audit.record(session, access.user, "update", "codebook", None, access.project.id,
                  before={"version": current.version}, after={"version": version})
-    return CodebookView(version, cleaned)
+    view = session.info.setdefault(CODEBOOK_CACHE, {})[access.project.id] = CodebookView(version, cleaned)
+    return view

@@ -176,13 +176,16 @@ def resolve_speaker(session: Session, project_id: int, reference: Any) -> Speake
         if re.fullmatch(r"[0-9]{1,12}", reference.strip()):
             return resolve_speaker(session, project_id, int(reference.strip()))
         key = fold_name(reference)
-        matches = [s for s in list_speakers(session, project_id, include_merged=False)
-                   if key in {fold_name(n) for n in [s.name, *(s.aliases or [])]}]
+        # Names only (not whole rows): a save that names its speaker reads the registry each time.
+        matches = [speaker_id for speaker_id, name, aliases in session.execute(
+            sa.select(Speaker.id, Speaker.name, Speaker.aliases)
+            .where(Speaker.project_id == project_id, Speaker.merged_into_id.is_(None)))
+            if key == fold_name(name) or any(key == fold_name(alias) for alias in aliases or ())]
         if not matches:
             raise DomainError(f"no speaker named {reference!r} in the registry; add it first", "speaker")
         if len(matches) > 1:
             raise DomainError(f"{reference!r} matches several speakers; use the id", "speaker")
-        speaker = matches[0]
+        speaker = session.get(Speaker, matches[0])  # type: ignore[assignment]
     else:
         raise DomainError("speaker is an id, a name or an alias", "speaker")
     hops = 0

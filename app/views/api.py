@@ -199,9 +199,9 @@ def create_claim(document_id: int) -> tuple[Response, int]:
 
 
 def _claim_response(claim: Any, status: int) -> tuple[Response, int]:
-    fresh = claim_service.load_claims(session(), [claim.id])[0]
-    codebook = project_service.current_codebook(session(), fresh.project_id)
-    return jsonify(claim_json(fresh, codebook)), status
+    # The claim as written, from memory: the services leave it complete (segments, stances,
+    # speaker and annotator loaded; version and timestamps set by the flush).
+    return jsonify(claim_json(claim, project_service.current_codebook(session(), claim.project_id))), status
 
 
 @bp.get("/claims/<int:claim_id>")
