@@ -14,7 +14,12 @@ class Document(Base):
     """An article's canonical text (SPEC §3): never edited in place; a new text is a new revision."""
 
     __tablename__ = "documents"
-    __table_args__ = (sa.UniqueConstraint("project_id", "text_hash"),)
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "text_hash"),
+        # An import finds the newest revision of each external id it brings (migration 0004; none on
+        # url: PostgreSQL cannot index a 2,000-character non-ASCII url).
+        sa.Index("ix_documents_project_external_id_revision", "project_id", "external_id", "revision"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True)
