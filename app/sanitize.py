@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-import bleach
 from markupsafe import Markup, escape
 
 # Elements that start a new paragraph.
@@ -76,6 +75,8 @@ def html_to_paragraphs(html: str) -> list[str]:
     (comments and unknown elements stripped, broken markup repaired, entities decoded once);
     the collector then keeps the text of everything but script-like elements.
     """
+    import bleach  # loaded on first use: html5lib is a noticeable part of every command's start-up
+
     structural = bleach.clean(
         html,
         tags=BLOCK_TAGS | DROP_CONTENT_TAGS | {"br"},
@@ -118,4 +119,6 @@ def render_definition(text: str | None) -> Markup:
         return f"<code>{match.group(3)}</code>"
 
     html = _EMPHASIS.sub(_emphasis, escaped).replace("\n", "<br>")
+    import bleach
+
     return Markup(bleach.clean(html, tags={"strong", "em", "code", "br"}, attributes={}, strip=True))

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.domain.suggest import RegistrySpeaker, suggest, suggest_bias_markers
 from app.domain.text import paragraph_index_at
 from app.errors import DomainError
 from app.models import AuditEvent, Claim, ClaimSegment, Speaker, User
@@ -19,6 +18,9 @@ from app.services import audit
 from app.services.claims import load_document_context
 from app.services.documents import paragraph_spans
 from app.services.speakers import list_speakers
+
+if TYPE_CHECKING:
+    from app.domain.suggest import RegistrySpeaker
 
 KEY = re.compile(r"^[0-9a-f]{16}$")
 OVERLAP_COVERED = 0.5  # Jaccard over characters from which a suggestion counts as already annotated
@@ -30,6 +32,8 @@ def suggestion_key(segments: list[tuple[int, int]]) -> str:
 
 
 def registry(session: Session, project_id: int) -> list[RegistrySpeaker]:
+    from app.domain.suggest import RegistrySpeaker  # the detector's word lists load on first use, not at start-up
+
     return [RegistrySpeaker(id=s.id, name=s.name, aliases=tuple(s.aliases or ()), type=s.type, role=s.role,
                             affiliation=s.affiliation, side=s.side, country=s.country)
             for s in list_speakers(session, project_id)]
@@ -66,6 +70,8 @@ def dismiss(session: Session, user: User, document_id: int, key: Any) -> None:
 
 
 def document_suggestions(session: Session, user: User, document_id: int) -> dict[str, Any]:
+    from app.domain.suggest import suggest, suggest_bias_markers
+
     ctx = load_document_context(session, user, document_id)
     dismissed = dismissed_keys(session, user, document_id)
     text = ctx.document.text
