@@ -38,9 +38,11 @@ from bench.common import (
 )
 
 FULL = {"saves": 2000, "fetches": 1000, "page_requests": 30, "concurrent_s": 10.0, "import": 10_000,
-        "export": 1_000_000, "agreement": 100_000, "agreement_api": 100_000}
+        "export": 1_000_000, "agreement": 100_000, "agreement_api": 100_000,
+        "balance_articles": 10_000, "balance_requests": 5}
 QUICK = {"saves": 300, "fetches": 300, "page_requests": 10, "concurrent_s": 3.0, "import": 2_000,
-         "export": 100_000, "agreement": 100_000, "agreement_api": 30_000}
+         "export": 100_000, "agreement": 100_000, "agreement_api": 30_000,
+         "balance_articles": 2_000, "balance_requests": 3}
 
 ROWS = [
     Row("1", "Save a claim (API), one client", "p50 ≤ 3 ms, p99 ≤ 15 ms server time"),
@@ -55,12 +57,13 @@ ROWS = [
     Row("7a", "Agreement over 100,000 claims, 3 coders (`agreement_report`)", "≤ 2 s"),
     Row("7b", "Agreement over 100,000 claims, 3 coders (`GET …/agreement`, from the database)", "≤ 2 s"),
     Row("8", "Server memory, `make serve` with 2 workers, after the export", "≤ 300 MB in all"),
+    Row("9", "Sourcing-balance page and API of a 10,000-article project (issue #7)", "≤ 1 s"),
 ]
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description="Sourcemark's SPEC §7 benchmarks.")
-    parser.add_argument("--only", help="comma-separated rows: 1,2,3,4,5,6,7 (7a and 7b),7a,7b,8")
+    parser.add_argument("--only", help="comma-separated rows: 1,2,3,4,5,6,7 (7a and 7b),7a,7b,8,9")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     parser.add_argument("--postgres", dest="postgres", action="store_true", default=False,
                         help="also run every row on PostgreSQL (a throwaway server; adds ~10 minutes at full size)")
@@ -93,7 +96,7 @@ def selected_rows(only: str | None) -> list[str]:
 
 def run_backend(backend: Backend, fixture: Fixture, wanted: list[str], sizes: dict[str, float], workers: int,
                 work: Path, results: dict[str, Row]) -> None:
-    from bench import api_rows, bulk_rows, server_rows
+    from bench import api_rows, bulk_rows, corpus_rows, server_rows
 
     def record(key: str, make: Callable[[], Measurement]) -> None:
         load_before = os.getloadavg()[0]
@@ -130,6 +133,9 @@ def run_backend(backend: Backend, fixture: Fixture, wanted: list[str], sizes: di
                 record(key, lambda: bulk_rows.agreement_pure(int(sizes["agreement"])))
         elif key == "7b":
             record(key, lambda: bulk_rows.agreement_api(fixture, int(sizes["agreement_api"])))
+        elif key == "9":
+            record(key, lambda: corpus_rows.balance_page(fixture, int(sizes["balance_requests"]),
+                                                         int(sizes["balance_articles"])))
     if "6" in wanted or "8" in wanted:
         log(f"{backend.label}: loading {int(sizes['export']):,} claims for rows 6 and 8")
         try:

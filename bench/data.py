@@ -164,7 +164,7 @@ CLAIM_COLUMNS = ("id", "project_id", "document_id", "annotator_id", "layer", "co
                  "source_start", "source_end", "source_text", "cue_start", "cue_end", "cue_text", "cue_valence",
                  "authorial_stance", "claim_type", "check_worthiness", "verification", "note", "origin",
                  "gold_sources", "anchor", "created_at", "updated_at", "deleted_at")
-SEGMENT_COLUMNS = ("id", "claim_id", "ordinal", "start", "end", "text", "paragraph")
+SEGMENT_COLUMNS = ("id", "claim_id", "ordinal", "start", "end", "text", "paragraph", "words")
 STANCE_COLUMNS = ("id", "claim_id", "target", "value")
 
 
@@ -351,12 +351,14 @@ def insert_claims(writer: BulkWriter, project_id: int, documents: Sequence[tuple
                     VALENCE[claim_id % 6], AUTHORIAL[claim_id % 4], CLAIM_TYPES[claim_id % 9],
                     WORTHINESS[claim_id % 3], None, "see the ministry’s “statement”" if claim_id % 7 == 0 else None,
                     "manual", None, "exact", now, now, None))
-                segment_rows.append((segment_id, claim_id, 0, start, end, text[start:end], paragraph))
+                segment_rows.append((segment_id, claim_id, 0, start, end, text[start:end], paragraph,
+                                     len(text[start:end].split())))
                 segment_id += 1
                 if claim_id % 4 == 0 and paragraph + 1 < n_paragraphs:
                     # An interrupted quote going on in the next paragraph: a second content segment.
                     s2, e2 = word_span(rng, article, bounds, paragraph + 1, (3, 8))
-                    segment_rows.append((segment_id, claim_id, 1, s2, e2, text[s2:e2], paragraph + 1))
+                    segment_rows.append((segment_id, claim_id, 1, s2, e2, text[s2:e2], paragraph + 1,
+                                         len(text[s2:e2].split())))
                     segment_id += 1
                 stance_rows.append((stance_id, claim_id, "T1", STANCES[claim_id % 4]))
                 stance_rows.append((stance_id + 1, claim_id, "T2", STANCES[(claim_id // 4) % 4]))

@@ -34,3 +34,27 @@ def test_single_head_and_no_model_drift(empty_database: str) -> None:
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
     upgrade(empty_database)
     command.check(config)  # raises if the models differ from the migrated schema
+
+
+def test_segment_word_counts_are_kept_on_write_and_backfilled_by_0005(app: Any, as_user: Any,
+                                                                      database_url: str) -> None:
+    from tests.conftest import seed_document_id
+    from tests.demo_fixture import annotate_demo
+
+    annotate_demo(as_user("annotator1"), seed_document_id(app))
+    app.extensions["sourcemark.engine"].dispose()
+    engine = sa.create_engine(database_url)
+    counted = "SELECT id, text, words FROM claim_segments ORDER BY id"
+    with engine.connect() as conn:
+        written = conn.execute(sa.text(counted)).all()
+    assert len(written) >= 21
+    assert all(words == len(text.split()) and words > 0 for _id, text, words in written)
+
+    config = alembic_config(database_url)
+    command.downgrade(config, "0004")
+    with engine.connect() as conn:
+        assert "words" not in {c["name"] for c in sa.inspect(conn).get_columns("claim_segments")}
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(counted)).all() == written
+    engine.dispose()

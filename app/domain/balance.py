@@ -20,6 +20,9 @@ ATTRIBUTIONS = ("direct", "indirect", "mixed")
 
 @dataclass(frozen=True, slots=True)
 class BalanceClaim:
+    """One claim, or ``count`` claims alike in every field counted (``words`` is then their total):
+    a corpus is summed by the database in groups instead of claim by claim."""
+
     attribution: str
     speaker_id: int | None
     speaker_name: str | None
@@ -29,6 +32,17 @@ class BalanceClaim:
     words: int
     stances: tuple[tuple[str, str], ...] = ()
     period: str | None = None  # publication month of the claim's document, "YYYY-MM"
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class StanceCount:
+    """How many of a speaker's attributed claims take ``value`` toward ``target``."""
+
+    speaker_id: int
+    target: str
+    value: str
+    count: int
 
 
 @dataclass
@@ -61,37 +75,46 @@ def _empty_side() -> dict[str, int]:
     return {"claims": 0, "direct": 0, "indirect": 0, "mixed": 0, "quoted_words": 0, "words": 0}
 
 
-def compute_balance(claims: Iterable[BalanceClaim]) -> Balance:
+def compute_balance(claims: Iterable[BalanceClaim], stance_counts: Iterable[StanceCount] = ()) -> Balance:
+    """The balance of ``claims``; stances come with each claim or, summed per speaker, as
+    ``stance_counts`` (which must count only the attributed claims: not authorial, not vague)."""
     result = Balance()
     valence: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for claim in claims:
+        count = claim.count
         if claim.attribution == "authorial":
-            result.authorial += 1
+            result.authorial += count
             continue
         if claim.speaker_id is None or claim.source_specificity == "vague_collective":
-            result.vague += 1
+            result.vague += count
             continue
         side = claim.side or "unknown"
         quoted = claim.words if claim.attribution in ("direct", "mixed") else 0
         for row in (result.sides.setdefault(side, _empty_side()),
                     result.speakers.setdefault(claim.speaker_id, {
                         "id": claim.speaker_id, "name": claim.speaker_name, "side": side, **_empty_side()})):
-            row["claims"] += 1
+            row["claims"] += count
             if claim.attribution in ATTRIBUTIONS:
-                row[claim.attribution] += 1
+                row[claim.attribution] += count
             row["quoted_words"] += quoted
             row["words"] += claim.words
         if claim.cue_valence:
-            valence[side][claim.cue_valence] += 1
+            valence[side][claim.cue_valence] += count
         if claim.period:
             month = result.trend.setdefault(claim.period, {})
-            month[side] = month.get(side, 0) + 1
+            month[side] = month.get(side, 0) + count
         targets = result.stances.setdefault(claim.speaker_id, {})
         for target, value in claim.stances:
-            counts = targets.setdefault(target, {"favor": 0, "against": 0, "neutral": 0, "none": 0})
-            counts[value] = counts.get(value, 0) + 1
+            _add_stance(targets, target, value, count)
+    for stance in stance_counts:
+        _add_stance(result.stances.setdefault(stance.speaker_id, {}), stance.target, stance.value, stance.count)
     result.valence = {side: dict(values) for side, values in valence.items()}
     return result
+
+
+def _add_stance(targets: dict[str, dict[str, int]], target: str, value: str, count: int) -> None:
+    counts = targets.setdefault(target, {"favor": 0, "against": 0, "neutral": 0, "none": 0})
+    counts[value] = counts.get(value, 0) + count
 
 
 def word_count(texts: Iterable[str]) -> int:

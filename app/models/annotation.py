@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.db import Base
+from app.domain.balance import word_count
 from app.models.base import UTCDateTime, utcnow
 from app.models.user import User
 
@@ -113,7 +114,11 @@ class ClaimSegment(Base):
     """One content span of a claim; discontinuous or multi-paragraph quotes have several."""
 
     __tablename__ = "claim_segments"
-    __table_args__ = (sa.UniqueConstraint("claim_id", "ordinal"),)
+    __table_args__ = (
+        sa.UniqueConstraint("claim_id", "ordinal"),
+        # Covers the balance's per-claim word sum (the index alone answers it, no row is read).
+        sa.Index("ix_claim_segments_claim_words", "claim_id", "words"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(sa.ForeignKey("claims.id", ondelete="CASCADE"))
@@ -124,6 +129,14 @@ class ClaimSegment(Base):
     #: The exact text at the offsets, checked on every write.
     text: Mapped[str] = mapped_column(sa.Text)
     paragraph: Mapped[int]
+    #: How many words ``text`` has (white-space separated), kept with it so that the sourcing
+    #: balance of a large corpus is summed in SQL instead of splitting every quote again.
+    words: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    @validates("text")
+    def _count_words(self, _key: str, text: str) -> str:
+        self.words = word_count((text,))
+        return text
 
 
 class ClaimStance(Base):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.domain.balance import Balance, BalanceClaim, compute_balance
+from app.domain.balance import Balance, BalanceClaim, StanceCount, compute_balance
 from app.errors import DomainError, Forbidden
 from app.models import Claim, ClaimSegment, ClaimStance, Document, Speaker, User
 from app.services.projects import ProjectAccess
@@ -84,22 +83,29 @@ def claims_in_scope(access: ProjectAccess, scope: BalanceScope) -> sa.Select[Any
 
 
 def compute(session: Session, access: ProjectAccess, scope: BalanceScope) -> Balance:
-    ids = claims_in_scope(access, scope).subquery()
-    words: dict[int, int] = defaultdict(int)
-    for claim_id, text in session.execute(
-            sa.select(ClaimSegment.claim_id, ClaimSegment.text).where(ClaimSegment.claim_id.in_(sa.select(ids.c.id)))):
-        words[claim_id] += len(text.split())
-    stances: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for claim_id, target, value in session.execute(
-            sa.select(ClaimStance.claim_id, ClaimStance.target, ClaimStance.value)
-            .where(ClaimStance.claim_id.in_(sa.select(ids.c.id)))):
-        stances[claim_id].append((target, value))
-    rows = session.execute(
-        sa.select(Claim.id, Claim.attribution, Claim.speaker_id, Speaker.name, Speaker.side,
-                  Claim.source_specificity, Claim.cue_valence, Document.published)
-        .outerjoin(Speaker, Speaker.id == Claim.speaker_id).join(Document, Document.id == Claim.document_id)
-        .where(Claim.id.in_(sa.select(ids.c.id))))
+    """The balance of the claims in scope, summed by the database: one row per group of claims
+    alike in everything counted, and stance counts per speaker (a corpus of 100,000 claims is a
+    few thousand rows instead of 100,000 claims, their segments and stances)."""
+    in_scope = claims_in_scope(access, scope)
+    # Literal numbers, not bound parameters: PostgreSQL matches the GROUP BY expression with the
+    # selected one only if both are written the same.
+    seven = sa.literal_column("7")
+    period = sa.case((sa.func.length(Document.published) >= seven,
+                      sa.func.substr(Document.published, sa.literal_column("1"), seven)))
+    keys = (Claim.attribution, Claim.speaker_id, Speaker.name, Speaker.side, Claim.source_specificity,
+            Claim.cue_valence, period)
+    claim_words = (sa.select(sa.func.coalesce(sa.func.sum(ClaimSegment.words), 0))
+                   .where(ClaimSegment.claim_id == Claim.id).scalar_subquery())
+    groups = session.execute(
+        in_scope.with_only_columns(*keys, sa.func.count(), sa.func.sum(claim_words))
+        .outerjoin(Speaker, Speaker.id == Claim.speaker_id).group_by(*keys))
+    attributed = [Claim.attribution != "authorial", Claim.speaker_id.is_not(None),
+                  sa.or_(Claim.source_specificity.is_(None), Claim.source_specificity != "vague_collective")]
+    stance_keys = (Claim.speaker_id, ClaimStance.target, ClaimStance.value)
+    stance_rows = session.execute(
+        in_scope.with_only_columns(*stance_keys, sa.func.count()).join(ClaimStance, ClaimStance.claim_id == Claim.id)
+        .where(*attributed).group_by(*stance_keys)).all()
     return compute_balance(
-        BalanceClaim(attribution, speaker_id, name, side, specificity, valence, words.get(claim_id, 0),
-                     tuple(stances.get(claim_id, ())), published[:7] if published and len(published) >= 7 else None)
-        for claim_id, attribution, speaker_id, name, side, specificity, valence, published in rows)
+        (BalanceClaim(attribution, speaker_id, name, side, specificity, valence, int(words or 0), (), month, count)
+         for attribution, speaker_id, name, side, specificity, valence, month, count, words in groups),
+        [StanceCount(speaker_id, target, value, count) for speaker_id, target, value, count in stance_rows])
