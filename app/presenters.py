@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from markupsafe import Markup, escape
 
 from app.domain.codebook import CodebookView
 from app.models import Claim, Document, Speaker
@@ -88,3 +91,70 @@ def assignment_json(assignment: Any) -> dict[str, Any]:
     return {"id": assignment.id, "document": assignment.document_id, "user": assignment.user.username,
             "status": assignment.status, "reliability": assignment.reliability,
             "updated_at": iso(assignment.updated_at)}
+
+
+# -- the annotation page (rows of app.services.annotation_page, not ORM objects) --------------------
+
+
+def truncate(text: str, length: int, end: str = "...", leeway: int = 5) -> str:
+    """Jinja's ``truncate`` filter (whole words), for text cut before it reaches a template."""
+    if len(text) <= length + leeway:
+        return text
+    return text[: length - len(end)].rsplit(" ", 1)[0] + end
+
+
+#: The columns of ``page_claim_rows``, in order (the page's script names a row's values with them).
+PAGE_CLAIM_FIELDS = ("id", "version", "content", "source_span", "cue_span", "speaker", "attribution",
+                     "source_specificity", "speaker_resolution", "cue_valence", "claim_type", "check_worthiness",
+                     "authorial_stance", "note", "stances")
+
+
+def page_claim_rows(claims: list[Any]) -> dict[str, Any]:
+    """What the page's script reads of the claims to edit or delete them, as one compact table:
+    ``{"fields": [...], "rows": [[...], ...]}``. Spans are ``[start, end]`` (the script has the
+    text), ``content`` a list of them, ``speaker`` the name, ``stances`` ``[target, value]`` pairs."""
+    rows = [[c.id, c.version, [[start, end] for start, end, _text in c.segments],
+             None if c.source_start is None else [c.source_start, c.source_end],
+             None if c.cue_start is None else [c.cue_start, c.cue_end],
+             c.speaker_name if c.speaker_id is not None else None, c.attribution, c.source_specificity,
+             c.speaker_resolution, c.cue_valence, c.claim_type, c.check_worthiness, c.authorial_stance, c.note,
+             c.stances] for c in claims]
+    return {"fields": PAGE_CLAIM_FIELDS, "rows": rows}
+
+
+def claim_list_html(claims: list[Any], codebook: CodebookView, delete_base: str | None) -> Markup:
+    """The ``<li>`` of each claim of the page's list (quote, speaker, labels), escaped.
+
+    With ``delete_base`` (the caller may edit them), each has an Edit button and a Delete button
+    that submits the page's one ``#delete-claim`` form to ``{delete_base}/{id}/delete``.
+    """
+    attribution = {e["code"]: e["label"] for e in codebook.entries("attribution")}
+    claim_type = {e["code"]: e["label"] for e in codebook.entries("claim_type")}
+    out = []
+    for c in claims:
+        meta = [attribution.get(c.attribution, c.attribution or "")]
+        if c.claim_type:
+            meta.append(claim_type.get(c.claim_type, c.claim_type))
+        if c.check_worthiness:
+            meta.append(c.check_worthiness)
+        meta += [f"{target} {value}" for target, value in c.stances if value != "none"]
+        quote = truncate(" … ".join(text for _start, _end, text in c.segments), 160)
+        item = (f'<li id="c{c.id}" data-claim="{c.id}" tabindex="-1"><div class="quote">“{escape(quote)}”</div>'
+                f'<div class="meta"><strong>{escape(c.speaker_name or "no speaker")}</strong> · '
+                f'{escape(" · ".join(meta))}')
+        if c.anchor != "exact":
+            item += f' <span class="badge warn">{escape(c.anchor)}</span>'
+        item += "</div>"
+        if delete_base is not None:
+            item += (f'<div class="buttons"><button type="button" data-edit="{c.id}">Edit</button> '
+                     f'<button type="submit" class="danger" form="delete-claim" '
+                     f'formaction="{escape(delete_base)}/{c.id}/delete" data-delete="{c.id}">Delete</button></div>')
+        out.append(item + "</li>\n")
+    return Markup("".join(out))
+
+
+def html_json(value: Any) -> Markup:
+    """JSON for a ``<script type="application/json">`` block, safe in HTML: what ``tojson`` writes."""
+    text = json.dumps(value)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+                  .replace("'", "\\u0027"))

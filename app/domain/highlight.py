@@ -1,72 +1,137 @@
-"""Cut paragraphs into pieces for highlighting (pure): each piece knows which spans cover it.
+"""Highlighted paragraphs of the annotation page, built once in Python (pure).
 
-Runs in one sweep per paragraph over sorted boundaries, so a page with thousands of claims
-renders in linear time, with no per-claim query.
+The text is cut at every boundary of the spans (claims' content, source and cue, bias markers,
+suggestions) and of the paragraphs; each piece is one ``<mark>`` naming the claims, bias markers
+and suggestions covering it, or plain text. One sweep over the sorted boundaries, so a page with
+thousands of claims renders in linear time, and the HTML is made here once instead of piece by
+piece in the template. All text is escaped with markupsafe; tags hold only ids and kinds.
 """
 
 from __future__ import annotations
 
-import bisect
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from markupsafe import Markup, escape
 
 from app.domain.text import ParagraphSpan
 
 
-@dataclass(frozen=True, slots=True)
-class Mark:
+class Mark(NamedTuple):
     start: int
     end: int
     claim_id: int  # the claim's id, or the bias marker's for kind "bias"
     kind: str  # content, source, cue, bias or suggested (claim_id is then -(index + 1))
 
 
-@dataclass(frozen=True, slots=True)
-class Piece:
-    text: str
-    start: int
-    marks: tuple[Mark, ...]
-
-    @property
-    def claim_ids(self) -> list[int]:
-        return sorted({m.claim_id for m in self.marks if m.kind not in ("bias", "suggested")})
-
-    @property
-    def suggestion_indexes(self) -> list[int]:
-        return sorted({-m.claim_id - 1 for m in self.marks if m.kind == "suggested"})
-
-    @property
-    def marker_ids(self) -> list[int]:
-        return sorted({m.claim_id for m in self.marks if m.kind == "bias"})
-
-    @property
-    def kinds(self) -> list[str]:
-        return sorted({m.kind for m in self.marks})
+def _join(values: Iterable[int], sep: str = " ") -> str:
+    return sep.join(map(str, sorted(values)))
 
 
-def paragraph_pieces(text: str, paragraphs: Sequence[ParagraphSpan], marks: Sequence[Mark]) -> list[list[Piece]]:
-    by_paragraph: dict[int, list[Mark]] = defaultdict(list)
-    starts = [p.start for p in paragraphs]
+def mark_open_tag(marks: Iterable[Mark]) -> str:
+    """``<mark …>`` for a piece covered by these marks."""
+    kinds: set[str] = set()
+    claim_ids: set[int] = set()
+    marker_ids: set[int] = set()
+    suggestions: set[int] = set()
     for mark in marks:
-        first = max(0, bisect.bisect_right(starts, mark.start) - 1)
-        for index in range(first, len(paragraphs)):
-            para = paragraphs[index]
-            if para.start >= mark.end:
+        kinds.add(mark.kind)
+        if mark.kind == "bias":
+            marker_ids.add(mark.claim_id)
+        elif mark.kind == "suggested":
+            suggestions.add(-mark.claim_id - 1)
+        else:
+            claim_ids.add(mark.claim_id)
+    ordered_kinds = sorted(kinds)
+    tag = f'<mark class="hl {" ".join(ordered_kinds)}" data-claims="{_join(claim_ids)}"'
+    label = []
+    if claim_ids:
+        label.append(f"{', '.join(k for k in ordered_kinds if k != 'bias')} of claim {_join(claim_ids, ', ')}")
+    if marker_ids:
+        tag += f' data-markers="{_join(marker_ids)}"'
+        label.append(f"bias marker {_join(marker_ids, ', ')}")
+    if suggestions:
+        tag += f' data-suggestions="{_join(suggestions)}"'
+        label.append(f"suggestion {_join(suggestions, ', ')}")
+    return f'{tag} aria-label="{"; ".join(label)}">'
+
+
+def _single_tag(mark: Mark) -> str:
+    """``mark_open_tag([mark])``, the common case, made directly."""
+    if mark.kind == "bias":
+        return (f'<mark class="hl bias" data-claims="" data-markers="{mark.claim_id}" '
+                f'aria-label="bias marker {mark.claim_id}">')
+    if mark.kind == "suggested":
+        index = -mark.claim_id - 1
+        return f'<mark class="hl suggested" data-claims="" data-suggestions="{index}" aria-label="suggestion {index}">'
+    return (f'<mark class="hl {mark.kind}" data-claims="{mark.claim_id}" '
+            f'aria-label="{mark.kind} of claim {mark.claim_id}">')
+
+
+def _needs_escaping(text: str) -> bool:
+    """Whether element content has a character HTML would read as markup (quotes only matter in attributes)."""
+    return "<" in text or "&" in text or ">" in text
+
+
+def highlighted_paragraphs(text: str, paragraphs: Sequence[ParagraphSpan], marks: Sequence[Mark]) -> Markup:
+    """The ``<p class="para">`` elements of the whole text, every span highlighted, text escaped.
+
+    Paragraph by paragraph, in one pass over the sorted boundaries of all spans: at each boundary
+    the spans starting there join the covering set and those ending there leave it; each piece
+    between two boundaries is one ``<mark>`` (the same tag for the same covering set), or plain
+    text when nothing covers it. A span over several paragraphs covers the pieces of each.
+    The text of a paragraph that holds ``<``, ``&`` or ``>`` goes through markupsafe's ``escape``.
+    """
+    opening: dict[int, list[int]] = {}
+    closing: dict[int, list[int]] = {}
+    for number, (start, end, _id, _kind) in enumerate(marks):
+        if start < end:
+            opening.setdefault(start, []).append(number)
+            closing.setdefault(end, []).append(number)
+    positions = sorted(set(opening).union(closing))
+    count = len(positions)
+    tags: dict[object, str] = {}
+    active: set[int] = set()
+    out: list[str] = []
+    append = out.append
+    k = 0  # positions[k] is the first boundary not applied yet
+    for para in paragraphs:
+        append(f'<p class="para" id="p{para.index}" data-start="{para.start}" data-index="{para.index}">')
+        start, end = para.start, para.end
+        clean = escape if _needs_escaping(text[start:end]) else str
+        while k < count and positions[k] <= start:
+            position = positions[k]
+            if position in closing:
+                active.difference_update(closing[position])
+            if position in opening:
+                active.update(opening[position])
+            k += 1
+        left = start
+        while True:
+            right = positions[k] if k < count and positions[k] < end else end
+            if active:
+                if len(active) == 1:
+                    number = next(iter(active))
+                    tag = tags.get(number)
+                    if tag is None:
+                        tag = tags[number] = _single_tag(marks[number])
+                else:
+                    key = frozenset(active)
+                    tag = tags.get(key)
+                    if tag is None:
+                        tag = tags[key] = mark_open_tag([marks[number] for number in key])
+                append(tag)
+                append(clean(text[left:right]))
+                append("</mark>")
+            elif right > left:
+                append(clean(text[left:right]))
+            if right == end:
                 break
-            if para.end > mark.start:
-                by_paragraph[index].append(mark)
-    result = []
-    for index, para in enumerate(paragraphs):
-        local = by_paragraph.get(index, [])
-        bounds = {para.start, para.end}
-        for mark in local:
-            bounds.add(min(max(mark.start, para.start), para.end))
-            bounds.add(min(max(mark.end, para.start), para.end))
-        ordered = sorted(bounds)
-        pieces = []
-        for left, right in zip(ordered, ordered[1:], strict=False):
-            covering = tuple(m for m in local if m.start < right and left < m.end)
-            pieces.append(Piece(text[left:right], left, covering))
-        result.append(pieces)
-    return result
+            if right in closing:
+                active.difference_update(closing[right])
+            if right in opening:
+                active.update(opening[right])
+            k += 1
+            left = right
+        append("</p>\n")
+    return Markup("".join(out))

@@ -9,11 +9,12 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app.domain.diff import paragraph_diff
-from app.domain.highlight import Mark, paragraph_pieces
+from app.domain.highlight import Mark, highlighted_paragraphs
 from app.errors import DomainError, NotFound
 from app.forms import ClaimForm
-from app.presenters import claim_json, labels_json, marker_json
+from app.presenters import claim_list_html, html_json, labels_json, marker_json, page_claim_rows
 from app.security import acting_user
+from app.services import annotation_page as page_service
 from app.services import assignments as assignment_service
 from app.services import claims as claim_service
 from app.services import markers as marker_service
@@ -32,9 +33,9 @@ def _page(document_id: int, form: ClaimForm | None = None, status: int = 200) ->
     ctx = claim_service.load_document_context(session(), user, document_id)
     layer, annotator_id = claim_service.visible_layer(session(), ctx.access, request.args.get("annotator"),
                                                       request.args.get("layer"))
-    claims = claim_service.list_claims(session(), document_id, layer, annotator_id)
-    paragraphs = paragraph_spans(session(), document_id)
-    marks = [Mark(s.start, s.end, c.id, "content") for c in claims for s in c.segments]
+    claims = page_service.page_claims(session(), document_id, layer, annotator_id)
+    paragraphs = page_service.page_paragraphs(session(), document_id)
+    marks = [Mark(start, end, c.id, "content") for c in claims for start, end, _text in c.segments]
     marks += [Mark(c.source_start, c.source_end or 0, c.id, "source") for c in claims if c.source_start is not None]
     marks += [Mark(c.cue_start, c.cue_end or 0, c.id, "cue") for c in claims if c.cue_start is not None]
     markers = marker_service.list_markers(session(), document_id, layer, annotator_id)
@@ -46,23 +47,28 @@ def _page(document_id: int, form: ClaimForm | None = None, status: int = 200) ->
         # Suggestion marks carry their index in the list (negative, so they never collide with claim ids).
         marks += [Mark(s["start"], s["end"], -(index + 1), "suggested")
                   for index, item in enumerate(suggestions) for s in item["content"]]
-    pieces = paragraph_pieces(ctx.document.text, paragraphs, marks)
-    quoted = [(s.start, s.end) for c in claims if c.attribution != "authorial" for s in c.segments]
+    quoted = [(start, end) for c in claims if c.attribution != "authorial" for start, end, _text in c.segments]
     if form is None:
         form = ClaimForm()
     form.set_choices(ctx.codebook)
     members = project_service.list_members(session(), ctx.project.id) if ctx.access.is_curator else []
     assignment, next_document = assignment_service.queue_position(session(), user.id, ctx.project.id, document_id)
+    markers_json = [marker_json(m, marker_service.in_quote(m, quoted)) for m in markers]
+    editable = own or (layer == "gold" and ctx.access.is_curator)
+    codebook = {**ctx.codebook.data, "version": ctx.codebook.version}  # as_api(), without its deep copy
+    page_data = {"claims": page_claim_rows(claims if editable else []),  # the script reads them to edit
+                 "suggestions": suggestions, "markers": markers_json, "codebook": codebook,
+                 "document": ctx.document.id, "project": ctx.project.slug, "layer": layer,
+                 "apiBase": url_for("api.list_projects").rsplit("/projects", 1)[0]}
+    delete_base = url_for("annotate.delete_claim", claim_id=0).removesuffix("/0/delete") if editable else None
     return render_template(
         "annotate/document.html", assignment=assignment, next_document=next_document, document=ctx.document,
-        access=ctx.access, codebook=ctx.codebook,
-        paragraphs=list(zip(paragraphs, pieces, strict=True)), claims=claims,
-        claims_json=[claim_json(c, ctx.codebook) for c in claims], form=form, editable=own or
-        (layer == "gold" and ctx.access.is_curator), layer=layer, viewing=request.args.get("annotator") or None,
+        access=ctx.access, codebook=ctx.codebook, form=form, editable=editable, layer=layer,
+        text_html=highlighted_paragraphs(ctx.document.text, paragraphs, marks),
+        claim_count=len(claims), claim_list=claim_list_html(claims, ctx.codebook, delete_base),
+        viewing=request.args.get("annotator") or None,
         speakers=speaker_service.list_speakers(session(), ctx.project.id), members=members,
-        api_base=url_for("api.list_projects").rsplit("/projects", 1)[0],
-        suggestions=suggestions, markers=markers,
-        markers_json=[marker_json(m, marker_service.in_quote(m, quoted)) for m in markers],
+        suggestions=suggestions, markers=markers, page_data=html_json(page_data),
         labels=labels_json(marker_service.get_labels(session(), document_id, layer, annotator_id)),
     ), status
 

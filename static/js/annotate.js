@@ -262,8 +262,20 @@
   }
 
   /* ---- editing and deleting existing claims ---- */
+  // The claims come as one table ({fields, rows}: spans as [start, end], the speaker as a name).
+  function claimFromRow(row) {
+    const span = (pair) => (pair ? { start: pair[0], end: pair[1] } : null);
+    const c = {};
+    data.claims.fields.forEach((name, i) => { c[name] = row[i]; });
+    c.content = c.content.map(span);
+    c.source_span = span(c.source_span);
+    c.cue_span = span(c.cue_span);
+    c.speaker = c.speaker === null ? null : { name: c.speaker };
+    c.stances = c.stances.map((pair) => ({ target: pair[0], value: pair[1] }));
+    return c;
+  }
   const claimsById = {};
-  data.claims.forEach((c) => { claimsById[c.id] = c; });
+  data.claims.rows.forEach((row) => { const c = claimFromRow(row); claimsById[c.id] = c; });
   function edit(claimId) {
     const c = claimsById[claimId];
     if (!c) return;
@@ -277,7 +289,7 @@
     render();
     form.elements["speaker"].focus();
   }
-  async function remove(claimId, formEl) {
+  async function remove(claimId) {
     if (!window.confirm("Delete this claim? It stays in the audit log.")) return;
     const c = claimsById[claimId];
     const response = await fetch(data.apiBase + "/claims/" + claimId + (c ? "?version=" + c.version : ""), {
@@ -338,8 +350,9 @@
     render();
   }
   document.querySelectorAll("[data-edit]").forEach((b) => b.addEventListener("click", () => edit(Number(b.dataset.edit))));
-  document.querySelectorAll("form[data-delete]").forEach((f) => f.addEventListener("submit", (event) => {
-    event.preventDefault(); remove(Number(f.dataset.delete), f);
+  // Delete buttons submit the page's one #delete-claim form (without JavaScript); here, the API deletes.
+  document.querySelectorAll("button[data-delete]").forEach((b) => b.addEventListener("click", (event) => {
+    event.preventDefault(); remove(Number(b.dataset.delete));
   }));
   textEl.addEventListener("click", (event) => {
     const mark = event.target.closest("mark.hl");
