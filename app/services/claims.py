@@ -18,7 +18,7 @@ from app.sanitize import safe_url
 from app.services import audit
 from app.services.assignments import mark_started, require_document
 from app.services.documents import paragraph_spans
-from app.services.projects import ProjectAccess, access_project, current_codebook
+from app.services.projects import ProjectAccess, current_codebook, document_access
 from app.services.speakers import resolve_speaker
 
 # Optional single-code fields and the codebook field that lists their codes.
@@ -49,10 +49,7 @@ class DocumentContext:
 
 
 def load_document_context(session: Session, user: User, document_id: int) -> DocumentContext:
-    document = session.get(Document, document_id)
-    if document is None:
-        raise NotFound("no such document")
-    access = access_project(session, user, session.get(Project, document.project_id))
+    document, access = document_access(session, user, document_id)
     require_document(session, access, document.id)
     return DocumentContext(document, access, current_codebook(session, document.project_id))
 

@@ -11,7 +11,18 @@ from sqlalchemy.orm import Session
 
 from app.domain.codebook import CodebookError, CodebookView, default_codebook, validate_codebook
 from app.errors import Conflict, DomainError, Forbidden, NotFound
-from app.models import ArticleLabel, BiasMarker, Claim, ClaimStance, Codebook, Membership, Project, Speaker, User
+from app.models import (
+    ArticleLabel,
+    BiasMarker,
+    Claim,
+    ClaimStance,
+    Codebook,
+    Document,
+    Membership,
+    Project,
+    Speaker,
+    User,
+)
 from app.models.project import ROLES
 from app.services import audit
 
@@ -47,6 +58,23 @@ def access_project(session: Session, user: User, project: Project | None) -> Pro
     if role is None:
         raise NotFound("no such project")
     return ProjectAccess(project, user, role)
+
+
+def document_access(session: Session, user: User, document_id: int) -> tuple[Document, ProjectAccess]:
+    """A document and the caller's access to its project, in one query (every claim save and
+    fetch starts here); the same NotFound answers as ``access_project``."""
+    stmt = sa.select(Document, Project).join(Project, Project.id == Document.project_id).where(
+        Document.id == document_id)
+    if not user.is_admin:
+        stmt = stmt.add_columns(Membership.role).outerjoin(
+            Membership, sa.and_(Membership.project_id == Project.id, Membership.user_id == user.id))
+    row = session.execute(stmt).first()
+    if row is None:
+        raise NotFound("no such document")
+    role = "admin" if user.is_admin else row[2]
+    if role is None:
+        raise NotFound("no such project")
+    return row[0], ProjectAccess(row[1], user, role)
 
 
 def get_project_access(session: Session, user: User, slug: str) -> ProjectAccess:
