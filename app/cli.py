@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -142,7 +145,7 @@ def import_command(slug: str, files: tuple[Path, ...], fmt: str, mapping: tuple[
     each layer given to the project member of the same name (or as --annotator-map says).
     """
     from app.services.annotated_import import import_annotated
-    from app.services.documents import import_documents
+    from app.services.documents import store_documents
     from app.services.importing import detect_format, has_annotations, parse_file, read_annotated
 
     annotator_map = {}
@@ -166,23 +169,41 @@ def import_command(slug: str, files: tuple[Path, ...], fmt: str, mapping: tuple[
                     duplicates += result.documents_existing
                     claims += result.claims
                     continue
-                inputs = parse_file(path.name, data, fmt)
+                with _collector_paused():
+                    # Every document of the file is checked before any is stored: a bad one stores nothing.
+                    inputs = parse_file(path.name, data, fmt)
+                    del data
+                    for offset in range(0, len(inputs), IMPORT_BATCH):
+                        # Commit in batches: every document (with its paragraphs) is in exactly one
+                        # transaction, so an interrupted import leaves whole documents or none.
+                        results = store_documents(session, access, inputs[offset:offset + IMPORT_BATCH])
+                        session.commit()
+                        created += sum(r.status != "duplicate" for r in results)
+                        duplicates += sum(r.status == "duplicate" for r in results)
             except DomainError as exc:
                 session.rollback()
                 failed += 1
                 click.echo(f"\n{path}: {exc.message}", err=True)
-                continue
-            for offset in range(0, len(inputs), IMPORT_BATCH):
-                # Commit in batches: every document (with its paragraphs) is in exactly one
-                # transaction, so an interrupted import leaves whole documents or none.
-                results = import_documents(session, access, inputs[offset:offset + IMPORT_BATCH])
-                session.commit()
-                created += sum(r.status != "duplicate" for r in results)
-                duplicates += sum(r.status == "duplicate" for r in results)
     click.echo(f"imported {created} document(s), skipped {duplicates} duplicate(s), {failed} file(s) failed"
                + (f", {claims} claim(s)" if claims else ""))
     if failed:
         sys.exit(1)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a file is imported.
+
+    Parsing creates tens of thousands of long-lived objects without cycles; the collector would
+    walk all of them again at every full collection (~10% of a 10,000-article import's CPU time).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @click.command("export")

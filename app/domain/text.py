@@ -19,6 +19,8 @@ _BLANK_LINE = re.compile(r"\n[^\S\n]*\n\s*")
 # is stored differently (or refused) by SQLite and PostgreSQL, so refuse it everywhere.
 _FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Either of the above: one scan of a whole document, the precise message only when it finds something.
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 class TextError(ValueError):
@@ -58,7 +60,7 @@ def check_characters(text: str) -> None:
 
 
 def normalize_newlines(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def split_plain_text(text: str) -> list[str]:
@@ -75,20 +77,23 @@ def canonicalize_paragraphs(paragraphs: list[str]) -> CanonicalText:
     for raw in paragraphs:
         if not isinstance(raw, str):
             raise TextError("every paragraph must be a string")
+        raw = unicodedata.normalize("NFC", normalize_newlines(raw))
         # A blank line inside a given paragraph would make the joined text ambiguous: split there.
-        for piece in _BLANK_LINE.split(unicodedata.normalize("NFC", normalize_newlines(raw))):
+        for piece in _BLANK_LINE.split(raw) if "\n" in raw else (raw,):
             para = piece.strip()
             if para:
-                check_characters(para)
                 cleaned.append(para)
     if not cleaned:
         raise TextError("the article has no text")
+    text = PARAGRAPH_SEPARATOR.join(cleaned)
+    if _UNSTORABLE.search(text):
+        for para in cleaned:
+            check_characters(para)  # raises, naming the character and its place in the paragraph
     spans: list[ParagraphSpan] = []
     position = 0
     for index, para in enumerate(cleaned):
         spans.append(ParagraphSpan(index, position, position + len(para)))
         position += len(para) + len(PARAGRAPH_SEPARATOR)
-    text = PARAGRAPH_SEPARATOR.join(cleaned)
     return CanonicalText(text=text, paragraphs=tuple(spans), sha256=text_sha256(text))
 
 
