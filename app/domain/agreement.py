@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import gc
 import math
-import random
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import combinations
@@ -240,67 +239,32 @@ class _ReliabilityTable:
         """α of each of ``draws`` resamples of the pairable units (undefined ones left out).
 
         Drawing N units with replacement is the same as drawing how often each profile is picked
-        from Multinomial(N, units_p / N), which takes one binomial per profile (conditional
-        binomials: profile p gets Binomial(units not yet placed, units_p / units of p and later)).
-        A draw therefore costs O(profiles) ≤ O(units) instead of N random picks, and since the
-        conditional probabilities are the same in every draw they are computed once.
-        ``random.Random(seed)`` makes it reproducible.
+        from Multinomial(N, units_p / N); numpy draws all ``draws`` multinomials at once and α
+        follows from matrix products, so a draw costs O(profiles) in C. The profiles' order is
+        fixed and ``numpy.random.default_rng(seed)`` (numpy pinned) makes it reproducible.
         """
         if draws <= 0 or not self.profiles:
             return []
-        uniform = random.Random(seed).random
-        plan = []
-        weight_left = sum(profile.units for profile in self.profiles)
-        for profile in self._bootstrap_plan():
-            probability = min(1.0, profile.units / weight_left)
-            weight_left -= profile.units
-            plan.append(
-                (
-                    probability,
-                    math.log1p(-probability) if probability < 1.0 else -math.inf,
-                    probability / (1.0 - probability) if probability < 1.0 else math.inf,
-                    profile.values,
-                    profile.agreeing_pairs,
-                    profile.category_counts,
-                )
-            )
-        total_units = sum(profile.units for profile in self.profiles)
-        categories = len(self.categories)
-        exp, log = math.exp, math.log
-        alphas: list[float] = []
-        for _ in range(draws):
-            units_left = total_units
-            values = 0
-            agreeing = 0.0
-            totals = [0.0] * categories
-            for probability, log_failure, odds, unit_values, unit_agreeing, category_counts in plan:
-                if probability >= 1.0:
-                    picked = units_left
-                elif units_left * probability < 10.0 and probability <= 0.5:
-                    # Inversion along the pmf recurrence: expected O(np) cheap steps.
-                    picked = _inversion(uniform, exp, units_left, log_failure, odds)
-                elif units_left * (1.0 - probability) < 10.0:
-                    # BTRS needs n·min(p, 1−p) ≥ 10 (it would take the log of a negative number or be
-                    # biased): invert on the complement, counting the units not picked.
-                    complement = 1.0 - probability
-                    picked = units_left - _inversion(uniform, exp, units_left, log(probability),
-                                                     complement / probability)
-                elif units_left * probability < 10.0:
-                    picked = _inversion(uniform, exp, units_left, log_failure, odds)
-                else:
-                    picked = _btrs_binomial(uniform, log, units_left, probability)
-                if picked:
-                    units_left -= picked
-                    values += picked * unit_values
-                    agreeing += picked * unit_agreeing
-                    for category, count in category_counts:
-                        totals[category] += picked * count
-                    if units_left == 0:
-                        break
-            alpha = _nominal_alpha(values, agreeing, totals)
-            if alpha is not None:
-                alphas.append(alpha)
-        return alphas
+        import numpy as np  # here, not at import: the CLI starts without it
+
+        plan = self._bootstrap_plan()
+        units = np.array([profile.units for profile in plan], dtype=np.int64)
+        total_units = int(units.sum())
+        picks = np.random.default_rng(seed).multinomial(total_units, units / total_units, size=draws)
+        values = picks @ np.array([profile.values for profile in plan], dtype=np.int64)
+        agreeing = picks @ np.array([profile.agreeing_pairs for profile in plan], dtype=np.float64)
+        category_counts = np.zeros((len(plan), len(self.categories)), dtype=np.float64)
+        for row, profile in enumerate(plan):
+            for category, count in profile.category_counts:
+                category_counts[row, category] = count
+        totals = picks @ category_counts
+        # _nominal_alpha for every draw at once; totals are whole numbers held exactly in float64
+        # (pooled profiles aside), so "expected == 0" is as exact as in the scalar formula.
+        same_category_pairs = (totals * (totals - 1.0)).sum(axis=1)
+        expected = values.astype(np.float64) * (values - 1) - same_category_pairs
+        defined = (values >= 2) & (expected != 0)
+        alphas = ((values - 1) * agreeing - same_category_pairs)[defined] / expected[defined]
+        return [float(alpha) for alpha in alphas]
 
     def pairwise_kappa(self) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []
@@ -357,58 +321,6 @@ def _quantile(ordered: Sequence[float], probability: float) -> float:
     lower = math.floor(position)
     upper = min(lower + 1, len(ordered) - 1)
     return ordered[lower] + (position - lower) * (ordered[upper] - ordered[lower])
-
-
-def _inversion(uniform: Callable[[], float], exp: Callable[[float], float], trials: int, log_failure: float,
-               odds: float) -> int:
-    """Binomial(trials, p) by inversion along the pmf recurrence (``log_failure`` = log(1−p),
-    ``odds`` = p/(1−p)): expected O(trials·p) steps, so for small means."""
-    u = uniform()
-    mass = exp(trials * log_failure)
-    picked = 0
-    while u >= mass and picked < trials:
-        u -= mass
-        picked += 1
-        mass *= (trials - picked + 1) / picked * odds
-    return picked
-
-
-def _btrs_binomial(uniform: Callable[[], float], log: Callable[[float], float], trials: int, p: float) -> int:
-    """Binomial(trials, p) for trials·min(p, 1−p) ≥ 10: Hörmann's BTRS transformed rejection (1993).
-
-    O(1) expected steps whatever the mean. Written out here rather than using
-    ``random.binomialvariate`` (Python 3.12+ only) so seeded CIs are the same on every Python.
-    """
-    if p > 0.5:
-        return trials - _btrs_binomial(uniform, log, trials, 1.0 - p)
-    spread = math.sqrt(trials * p * (1.0 - p))
-    b = 1.15 + 2.53 * spread
-    a = -0.0873 + 0.0248 * b + 0.01 * p
-    c = trials * p + 0.5
-    squeeze = 0.92 - 4.2 / b
-    while True:
-        u = uniform() - 0.5
-        v = uniform()
-        distance = 0.5 - abs(u)
-        if distance == 0.0:
-            continue
-        k = math.floor((2.0 * a / distance + b) * u + c)
-        if k < 0 or k > trials:
-            continue
-        if distance >= 0.07 and v <= squeeze:
-            return k
-        # The exact acceptance test against the binomial log-probabilities (the slow path).
-        alpha = (2.83 + 5.1 / b) * spread
-        mode = math.floor((trials + 1) * p)
-        log_ratio = (
-            math.lgamma(mode + 1)
-            + math.lgamma(trials - mode + 1)
-            - math.lgamma(k + 1)
-            - math.lgamma(trials - k + 1)
-            + (k - mode) * log(p / (1.0 - p))
-        )
-        if log(v * alpha / (a / (distance * distance) + b)) <= log_ratio:
-            return k
 
 
 def nominal_alpha(data: ReliabilityData) -> AlphaResult:
