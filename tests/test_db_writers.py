@@ -1,0 +1,70 @@
+"""SQLite writers queue on a file lock (app.db.QueuedWriterConnection) instead of SQLite's busy naps."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app.db import make_engine
+
+
+def _engine(tmp_path: Path, timeout_ms: int = 5000) -> sa.Engine:
+    engine = make_engine(f"sqlite:///{tmp_path / 'queue.sqlite3'}", busy_timeout_ms=timeout_ms)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS log (writer TEXT, at REAL)")
+    return engine
+
+
+def test_a_second_writer_waits_for_the_first_and_then_writes(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    writers = engine.execution_options(sqlite_immediate=True)
+    first_in = threading.Event()
+    order: list[str] = []
+
+    def first() -> None:
+        with writers.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO log VALUES ('first', 0)")
+            first_in.set()
+            time.sleep(0.3)
+            order.append("first commits")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert first_in.wait(5)
+    started = time.monotonic()
+    with writers.begin() as conn:
+        order.append("second begins")
+        conn.exec_driver_sql("INSERT INTO log VALUES ('second', 0)")
+    waited = time.monotonic() - started
+    thread.join()
+    assert order == ["first commits", "second begins"]
+    assert waited >= 0.2  # it queued behind the first transaction
+    with engine.connect() as conn:
+        assert [row[0] for row in conn.exec_driver_sql("SELECT writer FROM log ORDER BY rowid")] == ["first", "second"]
+    # The lock went with the transactions: a third writer gets in at once.
+    started = time.monotonic()
+    with writers.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO log VALUES ('third', 0)")
+    assert time.monotonic() - started < 0.2
+    engine.dispose()
+
+
+def test_a_writer_that_waits_past_the_busy_timeout_gets_database_is_locked(tmp_path: Path) -> None:
+    engine = _engine(tmp_path, timeout_ms=200)
+    writers = engine.execution_options(sqlite_immediate=True)
+    with writers.connect() as holder:
+        holder.begin()
+        holder.exec_driver_sql("INSERT INTO log VALUES ('holder', 0)")
+        with pytest.raises(sa.exc.OperationalError, match="database is locked"):
+            with writers.begin() as conn:
+                conn.exec_driver_sql("INSERT INTO log VALUES ('late', 0)")
+        holder.rollback()
+    with writers.begin() as conn:  # released by the rollback
+        conn.exec_driver_sql("INSERT INTO log VALUES ('after', 0)")
+    with engine.connect() as conn:
+        assert [row[0] for row in conn.exec_driver_sql("SELECT writer FROM log")] == ["after"]
+    engine.dispose()
