@@ -145,7 +145,7 @@ def import_command(slug: str, files: tuple[Path, ...], fmt: str, mapping: tuple[
     each layer given to the project member of the same name (or as --annotator-map says).
     """
     from app.services.annotated_import import import_annotated
-    from app.services.documents import store_documents
+    from app.services.documents import KnownDocuments, store_documents
     from app.services.importing import detect_format, has_annotations, parse_file, read_annotated
 
     annotator_map = {}
@@ -173,10 +173,12 @@ def import_command(slug: str, files: tuple[Path, ...], fmt: str, mapping: tuple[
                     # Every document of the file is checked before any is stored: a bad one stores nothing.
                     inputs = parse_file(path.name, data, fmt)
                     del data
+                    known = KnownDocuments()
+                    known.load(session, access.project.id, inputs)  # the file's lookups, before it adds rows
                     for offset in range(0, len(inputs), IMPORT_BATCH):
                         # Commit in batches: every document (with its paragraphs) is in exactly one
                         # transaction, so an interrupted import leaves whole documents or none.
-                        results = store_documents(session, access, inputs[offset:offset + IMPORT_BATCH])
+                        results = store_documents(session, access, inputs[offset:offset + IMPORT_BATCH], known)
                         session.commit()
                         created += sum(r.status != "duplicate" for r in results)
                         duplicates += sum(r.status == "duplicate" for r in results)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,26 +136,55 @@ class StoredDocument:
     original: StoredDocument | None = None
 
 
-def store_documents(session: Session, access: ProjectAccess, inputs: Sequence[DocumentInput]) -> list[StoredDocument]:
+@dataclass
+class KnownDocuments:
+    """What an import knows of a project's stored documents, by text hash, external id and url.
+
+    Looked up in a few set-based queries per batch, or for a whole file at once before its first
+    batch (``load``): on PostgreSQL the planner has no statistics yet for rows the import itself
+    just added, and a lookup planned for a small table scans the whole project for each batch.
+    Documents stored through it are added, so later batches see earlier ones without a query.
+    """
+
+    by_hash: dict[str, StoredDocument] = field(default_factory=dict)
+    by_external: dict[str, StoredDocument] = field(default_factory=dict)
+    by_url: dict[str, StoredDocument] = field(default_factory=dict)
+    #: Keys looked up in the database already (found or not), per dictionary.
+    asked: dict[str, set[str]] = field(default_factory=lambda: {"hash": set(), "external": set(), "url": set()})
+
+    def load(self, session: Session, project_id: int, inputs: Sequence[DocumentInput]) -> None:
+        columns = Document.__table__.c
+        for kind, column, found, keys in (
+            ("hash", columns.text_hash, self.by_hash, {data.canonical.sha256 for data in inputs}),
+            ("external", columns.external_id, self.by_external, {d.external_id for d in inputs if d.external_id}),
+            ("url", columns.url, self.by_url, {d.url for d in inputs if d.url and not d.external_id}),
+        ):
+            keys -= self.asked[kind]
+            if keys:
+                self.asked[kind] |= keys
+                for key, record in _newest_by(session, project_id, column, keys).items():
+                    if key not in found or found[key].revision < record.revision:
+                        found[key] = record
+
+
+def store_documents(session: Session, access: ProjectAccess, inputs: Sequence[DocumentInput],
+                    known: KnownDocuments | None = None) -> list[StoredDocument]:
     """Store documents not seen before, with their paragraphs; the same text again is a duplicate.
 
     Set-based, for imports of thousands: the known texts and the newest revision of every
-    external id and url come in a few queries, documents and paragraphs are inserted with one
-    executemany each. Runs in the caller's transaction (the view or CLI commits), so a batch is
-    all or nothing.
+    external id and url come in a few queries (none when ``known`` has them already), documents
+    and paragraphs are inserted with one executemany each. Runs in the caller's transaction (the
+    view or CLI commits), so a batch is all or nothing.
     """
     project_id = access.project.id
-    columns = Document.__table__.c
-    known = _newest_by(session, project_id, columns.text_hash, {data.canonical.sha256 for data in inputs})
-    by_external = _newest_by(session, project_id, columns.external_id,
-                             {data.external_id for data in inputs if data.external_id})
-    by_url = _newest_by(session, project_id, columns.url,
-                        {data.url for data in inputs if data.url and not data.external_id})
+    known = known or KnownDocuments()
+    known.load(session, project_id, inputs)
+    by_hash, by_external, by_url = known.by_hash, known.by_external, known.by_url
     results: list[StoredDocument] = []
     pending: list[tuple[StoredDocument, DocumentInput]] = []
     new: list[StoredDocument] = []
     for data in inputs:
-        original = known.get(data.canonical.sha256)
+        original = by_hash.get(data.canonical.sha256)
         if original is not None:
             results.append(StoredDocument(original.id, "duplicate", original.revision, original=original))
             continue
@@ -169,7 +199,7 @@ def store_documents(session: Session, access: ProjectAccess, inputs: Sequence[Do
         pending.append((record, data))
         new.append(record)
         results.append(record)
-        known[data.canonical.sha256] = record
+        by_hash[data.canonical.sha256] = record
         for key, latest in ((data.external_id, by_external), (data.url, by_url)):
             if key and (key not in latest or latest[key].revision <= record.revision):
                 latest[key] = record
@@ -198,16 +228,48 @@ def _insert_documents(session: Session, access: ProjectAccess,
         "revision": record.revision, "previous_id": record.previous_id, "created_by_id": access.user.id,
         "created_at": now,
     } for record, data in pending]
-    ids = session.execute(documents.insert().returning(documents.c.id, sort_by_parameter_order=True), rows).scalars()
-    for (record, _), document_id in zip(pending, ids, strict=True):
-        record.id = document_id
-    session.execute(Paragraph.__table__.insert(), [
-        {"document_id": record.id, "index": p.index, "start": p.start, "end": p.end}
-        for record, data in pending for p in data.canonical.paragraphs
-    ])
+    if session.get_bind().dialect.name == "postgresql":
+        _copy_documents(session, pending, rows)
+    else:
+        ids = session.execute(documents.insert().returning(documents.c.id, sort_by_parameter_order=True),
+                              rows).scalars()
+        for (record, _), document_id in zip(pending, ids, strict=True):
+            record.id = document_id
+        session.execute(Paragraph.__table__.insert(), [
+            {"document_id": record.id, "index": p.index, "start": p.start, "end": p.end}
+            for record, data in pending for p in data.canonical.paragraphs
+        ])
     for record, data in pending:
         if record.previous_id is not None:
             record.anchors = carry_over_annotations(session, record.previous_id, record.id, data.canonical)
+
+
+def _copy_documents(session: Session, pending: list[tuple[StoredDocument, DocumentInput]],
+                    rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: ids drawn from the sequence in one query, then documents and paragraphs by COPY.
+
+    A multi-row INSERT … RETURNING of a few hundred articles is a statement of megabytes with
+    thousands of parameters that the driver splits and the server parses for every batch; COPY
+    streams the rows (the search trigger still fires for each).
+    """
+    ids = session.execute(sa.text("SELECT nextval(pg_get_serial_sequence('documents', 'id')) "
+                                  "FROM generate_series(1, :n)"), {"n": len(pending)}).scalars().all()
+    for (record, _), document_id, row in zip(pending, ids, rows, strict=True):
+        record.id = row["id"] = document_id
+        row["meta"] = json.dumps(row["meta"])
+    cursor = session.connection().connection.cursor()
+    try:
+        columns = list(rows[0])
+        quoted = ", ".join(f'"{column}"' for column in columns)
+        with cursor.copy(f"COPY documents ({quoted}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+        with cursor.copy('COPY paragraphs (document_id, "index", start, "end") FROM STDIN') as copy:
+            for record, data in pending:
+                for p in data.canonical.paragraphs:
+                    copy.write_row((record.id, p.index, p.start, p.end))
+    finally:
+        cursor.close()
 
 
 def import_documents(session: Session, access: ProjectAccess, inputs: Sequence[DocumentInput]) -> list[ImportResult]:
