@@ -27,6 +27,8 @@ from app.export.model import (
 from app.export.streams import text_chunks
 
 FORMAT_VERSION = 1
+# Distinct ``codes_key``s whose JSON a writer keeps (a few hundred in practice).
+KEYED_CODES_LIMIT = 20_000
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -80,6 +82,7 @@ class DocumentLines:
     def __init__(self, ctx: ExportContext) -> None:
         self._values = _JsonValues()
         self._speakers: dict[int | None, str] = {None: "null"}
+        self._by_key: dict[object, tuple[str, str]] = {}
         project = _json_string(ctx.project_slug)
         self._head = f'{{"format_version":{FORMAT_VERSION},"project":{project},"doc_id":'
 
@@ -97,14 +100,9 @@ class DocumentLines:
             f'"paragraph":{"null" if paragraph is None else paragraph}}}'
         )
 
-    def claim(self, claim: ClaimOut, locate: ParagraphLocator) -> str:
+    def _codes(self, claim: ClaimOut) -> tuple[str, str]:
+        """The members for the recurring fields: annotator … version, and attribution … check_worthiness."""
         value = self._values
-        span = self._span
-        segments = claim.content
-        if len(segments) == 1:  # most claims: no list to build and join
-            content = span(segments[0], locate)
-        else:
-            content = ",".join([span(segment, locate) for segment in segments])
         speaker = claim.speaker
         speaker_id = None if speaker is None else speaker.id
         speaker_json = self._speakers.get(speaker_id)
@@ -115,12 +113,9 @@ class DocumentLines:
             f'{{"target":{value[target]},"value":{value[stance]}}}' for target, stance in stances.items()
         ]) if stances else ""
         verifiable = claim.verifiable
-        verification = claim.verification
-        note = claim.note
         return (
-            f'{{"id":{claim.id},"annotator":{value[claim.annotator]},"layer":{value[claim.layer]},'
-            f'"codebook_version":{claim.codebook_version},"version":{claim.version},"content":[{content}],'
-            f'"source":{span(claim.source, locate)},"cue":{span(claim.cue, locate)},'
+            f'"annotator":{value[claim.annotator]},"layer":{value[claim.layer]},'
+            f'"codebook_version":{claim.codebook_version},"version":{claim.version},',
             f'"attribution":{value[claim.attribution]},'
             f'"source_specificity":{value[claim.source_specificity]},'
             f'"speaker":{speaker_json},"speaker_resolution":{value[claim.speaker_resolution]},'
@@ -128,7 +123,31 @@ class DocumentLines:
             f'"authorial_stance":{value[claim.authorial_stance]},"claim_type":{value[claim.claim_type]},'
             f'"claim_type_ff":{value[claim.claim_type_ff]},'
             f'"verifiable":{"null" if verifiable is None else "true" if verifiable else "false"},'
-            f'"check_worthiness":{value[claim.check_worthiness]},'
+            f'"check_worthiness":{value[claim.check_worthiness]},',
+        )
+
+    def claim(self, claim: ClaimOut, locate: ParagraphLocator) -> str:
+        span = self._span
+        segments = claim.content
+        if len(segments) == 1:  # most claims: no list to build and join
+            content = span(segments[0], locate)
+        else:
+            content = ",".join([span(segment, locate) for segment in segments])
+        key = claim.codes_key
+        if key is None:
+            head, middle = self._codes(claim)
+        else:
+            codes = self._by_key.get(key)
+            if codes is None:
+                if len(self._by_key) >= KEYED_CODES_LIMIT:
+                    self._by_key.clear()
+                codes = self._by_key[key] = self._codes(claim)
+            head, middle = codes
+        verification = claim.verification
+        note = claim.note
+        return (
+            f'{{"id":{claim.id},{head}"content":[{content}],'
+            f'"source":{span(claim.source, locate)},"cue":{span(claim.cue, locate)},{middle}'
             f'"verification":{"null" if verification is None else _dumps(verification)},'
             f'"note":{"null" if note is None else _json_string(note)},'
             f'"n_bias_spans_overlapping":{claim.n_bias_spans_overlapping},'

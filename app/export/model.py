@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: an export makes a few million spans, and a frozen dataclass's ``__init__`` (which
+# goes through ``object.__setattr__``) costs four times as much. Treat it as immutable all the same.
+@dataclass(slots=True, unsafe_hash=True)
 class SpanOut:
     start: int
     end: int
@@ -60,6 +62,13 @@ class ClaimOut:
     created_at: str  # ISO 8601 UTC
     updated_at: str
     n_bias_spans_overlapping: int = 0
+    # Identity of the recurring fields above (annotator, layer, codebook_version, version,
+    # attribution, source_specificity, speaker, speaker_resolution, cue_valence, stances,
+    # authorial_stance, claim_type, claim_type_ff, verifiable, check_worthiness): claims with the
+    # same key have the same values there, so a writer may encode that part once per key. Set
+    # by the producer that knows it (``app.services.exports``); None means "not known". Whoever
+    # changes one of those fields on a keyed claim must set it back to None.
+    codes_key: object = None
 
 
 @dataclass(slots=True)

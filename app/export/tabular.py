@@ -48,6 +48,10 @@ def write_csv_raw(ctx: ExportContext, bundles: Iterable[DocumentBundle]) -> Iter
     return _write_tables(ctx, bundles, neutralise=False)
 
 
+# Distinct ``codes_key``s whose cells a writer keeps (a few hundred in practice).
+KEYED_CODES_LIMIT = 20_000
+
+
 class CsvLines:
     """``claims.csv``, ``stances.csv`` and ``bias_spans.csv`` lines, built as strings for speed.
 
@@ -61,6 +65,7 @@ class CsvLines:
         self._targets = flat.codebook.target_codes
         self._no_stances = "," * (len(self._targets) - 1)
         self._speakers: dict[int | None, str] = {None: "," * 7}
+        self._by_key: dict[object, tuple[str, str, str, str, list[str]]] = {}
 
     def _speaker(self, speaker: SpeakerOut) -> str:
         encoded = self._speakers[speaker.id] = self._joined([
@@ -84,9 +89,48 @@ class CsvLines:
         text = self._cells.text
         return ",".join(["" if c is None else text(c) if isinstance(c, str) else str(c) for c in cells])
 
+    def _codes(self, claim: ClaimOut) -> tuple[str, str, str, str, list[str]]:
+        """The cells of the recurring fields, in four runs of claims.csv, and the stances.csv line tails.
+
+        Runs: annotator … version; attribution; source_specificity; cue_valence … the stances.
+        The tails start with an empty string, so ``"<id>,<doc>".join(tails)`` gives the lines.
+        """
+        code = self._cells.repeated
+        speaker = claim.speaker
+        speaker_cells = self._speakers.get(None if speaker is None else speaker.id)
+        if speaker_cells is None:
+            speaker_cells = self._speaker(speaker)  # type: ignore[arg-type]  # None is always cached
+        stances = claim.stances
+        if stances:
+            stance_cells = ",".join([code[stances.get(target)] for target in self._targets])
+        else:
+            stance_cells = self._no_stances
+        verifiable = claim.verifiable
+        annotator_layer = f"{code[claim.annotator]},{code[claim.layer]}"
+        return (
+            f"{annotator_layer},{claim.codebook_version},{claim.version}",
+            code[claim.attribution],
+            code[claim.source_specificity],
+            f"{code[claim.cue_valence]},{speaker_cells},{code[claim.speaker_resolution]},{code[claim.claim_type]},"
+            f"{code[claim.claim_type_ff]},{'' if verifiable is None else 1 if verifiable else 0},"
+            f"{code[claim.check_worthiness]},{code[claim.authorial_stance]},{stance_cells}",
+            ["", *[f",{annotator_layer},{code[target]},{code[value]}\r\n" for target, value in stances.items()]],
+        )
+
+    def _keyed_codes(self, claim: ClaimOut) -> tuple[str, str, str, str, list[str]]:
+        """``_codes``, encoded once per ``codes_key`` when the claim carries one."""
+        key = claim.codes_key
+        if key is None:
+            return self._codes(claim)
+        cells = self._by_key.get(key)
+        if cells is None:
+            if len(self._by_key) >= KEYED_CODES_LIMIT:
+                self._by_key.clear()
+            cells = self._by_key[key] = self._codes(claim)
+        return cells
+
     def claim(self, claim: ClaimOut, locate: ParagraphLocator) -> str:
         text = self._cells.text
-        code = self._cells.repeated
         content = claim.content
         first = content[0]
         if len(content) == 1:
@@ -102,36 +146,25 @@ class CsvLines:
         source_cells = ",," if source is None else f"{source.start},{source.end},{text(source.text)}"
         cue = claim.cue
         cue_cells = ",," if cue is None else f"{cue.start},{cue.end},{text(cue.text)}"
-        stances = claim.stances
-        if stances:
-            stance_cells = ",".join([code[stances.get(target)] for target in self._targets])
-        else:
-            stance_cells = self._no_stances
-        speaker = claim.speaker
-        speaker_cells = self._speakers.get(None if speaker is None else speaker.id)
-        if speaker_cells is None:
-            speaker_cells = self._speaker(speaker)  # type: ignore[arg-type]  # None is always cached
+        head, attribution, specificity, middle, _tails = self._keyed_codes(claim)
         verification = claim.verification
         verification_cells = ",,,," if not verification else self._verification(verification)
-        verifiable = claim.verifiable
         note = claim.note
         return (
-            f"{claim.id},{claim.document_id},{'' if paragraph is None else paragraph},"
-            f"{code[claim.annotator]},{code[claim.layer]},{claim.codebook_version},{claim.version},"
-            f"{first.start},{end},{segments},{len(content)},{content_text},{code[claim.attribution]},"
-            f"{source_cells},"
-            f"{code[claim.source_specificity]},{cue_cells},{code[claim.cue_valence]},{speaker_cells},"
-            f"{code[claim.speaker_resolution]},{code[claim.claim_type]},{code[claim.claim_type_ff]},"
-            f"{'' if verifiable is None else 1 if verifiable else 0},{code[claim.check_worthiness]},"
-            f"{code[claim.authorial_stance]},{stance_cells},{verification_cells},"
+            f"{claim.id},{claim.document_id},{'' if paragraph is None else paragraph},{head},"
+            f"{first.start},{end},{segments},{len(content)},{content_text},{attribution},{source_cells},"
+            f"{specificity},{cue_cells},{middle},{verification_cells},"
             f"{claim.n_bias_spans_overlapping},{'' if note is None else text(note)},{text(claim.created_at)},"
             f"{text(claim.updated_at)}\r\n"
         )
 
     def stances(self, claim: ClaimOut) -> list[str]:
-        code = self._cells.repeated
-        head = f"{claim.id},{claim.document_id},{code[claim.annotator]},{code[claim.layer]},"
-        return [f"{head}{code[target]},{code[value]}\r\n" for target, value in claim.stances.items()]
+        ident = f"{claim.id},{claim.document_id}"
+        return [ident + tail for tail in self._keyed_codes(claim)[4][1:]]
+
+    def stance_block(self, claim: ClaimOut) -> str:
+        """The claim's stances.csv lines, one string."""
+        return f"{claim.id},{claim.document_id}".join(self._keyed_codes(claim)[4])
 
     def marker(self, marker: MarkerOut, locate: ParagraphLocator) -> str:
         text = self._cells.text
@@ -171,14 +204,12 @@ def _write_tables(
                 articles = table(spools["articles.csv"], flat.article_columns)
                 lines = CsvLines(flat, claims.cells)
                 claim_line = lines.claim
-                stance_lines = lines.stances
+                stance_block = lines.stance_block
                 marker_line = lines.marker
                 for bundle in bundles:
                     locate = paragraph_locator(bundle.document.paragraphs)
                     claims.write_lines([claim_line(claim, locate) for claim in bundle.claims])
-                    stances.write_lines(
-                        [line for claim in bundle.claims if claim.stances for line in stance_lines(claim)]
-                    )
+                    stances.write_lines([stance_block(claim) for claim in bundle.claims if claim.stances])
                     if bundle.markers:
                         bias.write_lines([marker_line(marker, locate) for marker in bundle.markers])
                     articles.writerows(flat.article_rows(bundle))
