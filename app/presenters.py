@@ -130,6 +130,8 @@ def claim_list_html(claims: list[Any], codebook: CodebookView, delete_base: str 
     """
     attribution = {e["code"]: e["label"] for e in codebook.entries("attribution")}
     claim_type = {e["code"]: e["label"] for e in codebook.entries("claim_type")}
+    speakers: dict[str | None, str] = {}  # escaped names: the same few speakers again and again
+    base = escape(delete_base) if delete_base is not None else None
     out = []
     for c in claims:
         meta = [attribution.get(c.attribution, c.attribution or "")]
@@ -139,16 +141,19 @@ def claim_list_html(claims: list[Any], codebook: CodebookView, delete_base: str 
             meta.append(c.check_worthiness)
         meta += [f"{target} {value}" for target, value in c.stances if value != "none"]
         quote = truncate(" … ".join(text for _start, _end, text in c.segments), 160)
+        speaker = speakers.get(c.speaker_name)
+        if speaker is None:
+            speaker = speakers[c.speaker_name] = escape(c.speaker_name or "no speaker")
         item = (f'<li id="c{c.id}" data-claim="{c.id}" tabindex="-1"><div class="quote">“{escape(quote)}”</div>'
-                f'<div class="meta"><strong>{escape(c.speaker_name or "no speaker")}</strong> · '
+                f'<div class="meta"><strong>{speaker}</strong> · '
                 f'{escape(" · ".join(meta))}')
         if c.anchor != "exact":
             item += f' <span class="badge warn">{escape(c.anchor)}</span>'
         item += "</div>"
-        if delete_base is not None:
+        if base is not None:
             item += (f'<div class="buttons"><button type="button" data-edit="{c.id}">Edit</button> '
                      f'<button type="submit" class="danger" form="delete-claim" '
-                     f'formaction="{escape(delete_base)}/{c.id}/delete" data-delete="{c.id}">Delete</button></div>')
+                     f'formaction="{base}/{c.id}/delete" data-delete="{c.id}">Delete</button></div>')
         out.append(item + "</li>\n")
     return Markup("".join(out))
 

@@ -9,7 +9,7 @@ paragraphs, give the page what it shows and nothing else.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -44,32 +44,44 @@ class PageClaim(NamedTuple):
     stances: list[tuple[str, str]]
 
 
-_CLAIM_COLUMNS = (Claim.id, Claim.version, Claim.attribution, Claim.source_specificity, Claim.speaker_resolution,
-                  Claim.cue_valence, Claim.authorial_stance, Claim.claim_type, Claim.check_worthiness, Claim.note,
-                  Claim.anchor, Claim.source_start, Claim.source_end, Claim.cue_start, Claim.cue_end,
-                  Claim.speaker_id, Speaker.name)
+def _statements(by_annotator: bool) -> tuple[sa.Select[Any], sa.Select[Any], sa.Select[Any]]:
+    """The three reads of ``page_claims``, built once (parameters: document, layer[, annotator])."""
+    where = [Claim.document_id == sa.bindparam("document"), Claim.layer == sa.bindparam("layer"),
+             Claim.deleted_at.is_(None)]
+    if by_annotator:
+        where.append(Claim.annotator_id == sa.bindparam("annotator"))
+    claims = (sa.select(Claim.id, Claim.version, Claim.attribution, Claim.source_specificity,
+                        Claim.speaker_resolution, Claim.cue_valence, Claim.authorial_stance, Claim.claim_type,
+                        Claim.check_worthiness, Claim.note, Claim.anchor, Claim.source_start, Claim.source_end,
+                        Claim.cue_start, Claim.cue_end, Claim.speaker_id, Speaker.name)
+              .outerjoin(Speaker, Speaker.id == Claim.speaker_id).where(*where))
+    segments = (sa.select(ClaimSegment.claim_id, ClaimSegment.start, ClaimSegment.end, ClaimSegment.text)
+                .join(Claim, Claim.id == ClaimSegment.claim_id).where(*where)
+                .order_by(ClaimSegment.claim_id, ClaimSegment.ordinal))
+    stances = (sa.select(ClaimStance.claim_id, ClaimStance.target, ClaimStance.value)
+               .join(Claim, Claim.id == ClaimStance.claim_id).where(*where)
+               .order_by(ClaimStance.claim_id, ClaimStance.target))
+    return claims, segments, stances
+
+
+_STATEMENTS = {by_annotator: _statements(by_annotator) for by_annotator in (False, True)}
+_PARAGRAPHS = (sa.select(Paragraph.index, Paragraph.start, Paragraph.end)
+               .where(Paragraph.document_id == sa.bindparam("document")).order_by(Paragraph.index))
 
 
 def page_claims(session: Session, document_id: int, layer: str, annotator_id: int | None) -> list[PageClaim]:
-    """Live claims of one layer of a document, ordered by where they start (then id): 3 statements."""
-    where = [Claim.document_id == document_id, Claim.layer == layer, Claim.deleted_at.is_(None)]
-    if annotator_id is not None:
-        where.append(Claim.annotator_id == annotator_id)
+    """Live claims of one layer of a document (one annotator's, or all when ``annotator_id`` is None),
+    ordered by where they start, then id: 3 statements."""
+    claims_stmt, segments_stmt, stances_stmt = _STATEMENTS[annotator_id is not None]
+    params = {"document": document_id, "layer": layer, "annotator": annotator_id}
     connection = session.connection()
-    rows = connection.execute(sa.select(*_CLAIM_COLUMNS).outerjoin(Speaker, Speaker.id == Claim.speaker_id)
-                              .where(*where)).all()
+    rows = connection.execute(claims_stmt, params).all()
     segments: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
     stances: dict[int, list[tuple[str, str]]] = defaultdict(list)
     if rows:
-        for claim_id, start, end, text in connection.execute(
-                sa.select(ClaimSegment.claim_id, ClaimSegment.start, ClaimSegment.end, ClaimSegment.text)
-                .join(Claim, Claim.id == ClaimSegment.claim_id).where(*where)
-                .order_by(ClaimSegment.claim_id, ClaimSegment.ordinal)):
+        for claim_id, start, end, text in connection.execute(segments_stmt, params).all():
             segments[claim_id].append((start, end, text))
-        for claim_id, target, value in connection.execute(
-                sa.select(ClaimStance.claim_id, ClaimStance.target, ClaimStance.value)
-                .join(Claim, Claim.id == ClaimStance.claim_id).where(*where)
-                .order_by(ClaimStance.claim_id, ClaimStance.target)):
+        for claim_id, target, value in connection.execute(stances_stmt, params).all():
             stances[claim_id].append((target, value))
     claims = [PageClaim(*row, segments.get(row[0], []), stances.get(row[0], [])) for row in rows]
     claims.sort(key=lambda c: (c.segments[0][0] if c.segments else 0, c.id))
@@ -78,6 +90,5 @@ def page_claims(session: Session, document_id: int, layer: str, annotator_id: in
 
 def page_paragraphs(session: Session, document_id: int) -> list[ParagraphSpan]:
     """The document's paragraphs in order (offsets only)."""
-    rows = session.connection().execute(sa.select(Paragraph.index, Paragraph.start, Paragraph.end)
-                                        .where(Paragraph.document_id == document_id).order_by(Paragraph.index))
+    rows = session.connection().execute(_PARAGRAPHS, {"document": document_id}).all()
     return [ParagraphSpan(index, start, end) for index, start, end in rows]
