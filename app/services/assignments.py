@@ -156,11 +156,15 @@ def set_status(session: Session, user: User, assignment_id: int, status: Any) ->
     return assignment
 
 
+# Built once: every claim save runs it (building a statement costs more than this UPDATE).
+_START_ASSIGNMENT = (sa.update(Assignment).where(
+    Assignment.document_id == sa.bindparam("for_document"), Assignment.user_id == sa.bindparam("for_user"),
+    Assignment.status == "todo").values(status="in_progress").execution_options(synchronize_session=False))
+
+
 def mark_started(session: Session, user_id: int, document_id: int) -> None:
     """The first claim on an assigned document moves its assignment from to-do to in progress."""
-    session.execute(sa.update(Assignment).where(
-        Assignment.document_id == document_id, Assignment.user_id == user_id, Assignment.status == "todo")
-        .values(status="in_progress").execution_options(synchronize_session=False))
+    session.execute(_START_ASSIGNMENT, {"for_document": document_id, "for_user": user_id})
 
 
 def is_assigned(session: Session, user_id: int, document_id: int) -> bool:

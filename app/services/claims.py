@@ -226,6 +226,12 @@ def claim_snapshot(claim: Claim) -> dict[str, Any]:
     }
 
 
+# Statements of the hottest paths (every save, every claim list) are built once: building a
+# statement and its cache key costs more than SQLite takes to run it.
+_CLAIM_BY_CLIENT_ID = sa.select(Claim).where(Claim.annotator_id == sa.bindparam("annotator_id"),
+                                             Claim.client_id == sa.bindparam("client_id"))
+
+
 def create_claim(session: Session, user: User, document_id: int, payload: Any) -> tuple[Claim, bool]:
     """A new claim of ``user`` on the document; (claim, created). A retried create with the same
     ``client_id`` returns the first claim instead of storing a second one."""
@@ -241,7 +247,7 @@ def create_claim(session: Session, user: User, document_id: int, payload: Any) -
     if client_id is not None:
         if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
             raise DomainError("client_id is a string of 1-64 characters", "client_id")
-        earlier = session.scalar(sa.select(Claim).where(Claim.annotator_id == user.id, Claim.client_id == client_id))
+        earlier = session.scalar(_CLAIM_BY_CLIENT_ID, {"annotator_id": user.id, "client_id": client_id})
         if earlier is not None:
             if earlier.document_id != document_id:
                 raise Conflict("client_id was used for another document", "client_id")
@@ -445,29 +451,42 @@ _RECORD_COLUMNS = (
 )
 
 
+def _claim_list_statements(one_annotator: bool) -> tuple[sa.Select[Any], sa.Select[Any], sa.Select[Any]]:
+    where = [Claim.document_id == sa.bindparam("document_id"), Claim.layer == sa.bindparam("layer"),
+             Claim.deleted_at.is_(None)]
+    if one_annotator:
+        where.append(Claim.annotator_id == sa.bindparam("annotator_id"))
+    selected = sa.select(Claim.id).where(*where)
+    segments = (sa.select(ClaimSegment.claim_id, ClaimSegment.start, ClaimSegment.end, ClaimSegment.text,
+                          ClaimSegment.paragraph).where(ClaimSegment.claim_id.in_(selected))
+                .order_by(ClaimSegment.claim_id, ClaimSegment.ordinal))
+    stances = (sa.select(ClaimStance.claim_id, ClaimStance.target, ClaimStance.value)
+               .where(ClaimStance.claim_id.in_(selected)).order_by(ClaimStance.claim_id, ClaimStance.target))
+    claims = (sa.select(*_RECORD_COLUMNS, User.username, Speaker.id, Speaker.name, Speaker.side)
+              .join(User, User.id == Claim.annotator_id).outerjoin(Speaker, Speaker.id == Claim.speaker_id)
+              .where(*where))
+    return segments, stances, claims
+
+
+_CLAIM_LIST = {one_annotator: _claim_list_statements(one_annotator) for one_annotator in (False, True)}
+
+
 def list_claims(session: Session, document_id: int, layer: str, annotator_id: int | None) -> list[ClaimRecord]:
     """Live claims of one layer of a document, ordered by where they start, in three queries."""
-    where = [Claim.document_id == document_id, Claim.layer == layer, Claim.deleted_at.is_(None)]
-    if annotator_id is not None:
-        where.append(Claim.annotator_id == annotator_id)
-    selected = sa.select(Claim.id).where(*where)
+    segments_of, stances_of, claims_of = _CLAIM_LIST[annotator_id is not None]
+    parameters = {"document_id": document_id, "layer": layer, "annotator_id": annotator_id}
+    if annotator_id is None:
+        del parameters["annotator_id"]
+    connection = session.connection()
     segments: dict[int, list[SegmentRecord]] = {}
-    for claim_id, start, end, text, paragraph in session.execute(
-            sa.select(ClaimSegment.claim_id, ClaimSegment.start, ClaimSegment.end, ClaimSegment.text,
-                      ClaimSegment.paragraph).where(ClaimSegment.claim_id.in_(selected))
-            .order_by(ClaimSegment.claim_id, ClaimSegment.ordinal)):
+    for claim_id, start, end, text, paragraph in connection.execute(segments_of, parameters):
         segments.setdefault(claim_id, []).append(SegmentRecord(start, end, text, paragraph))
     stances: dict[int, list[StanceRecord]] = {}
-    for claim_id, target, value in session.execute(
-            sa.select(ClaimStance.claim_id, ClaimStance.target, ClaimStance.value)
-            .where(ClaimStance.claim_id.in_(selected)).order_by(ClaimStance.claim_id, ClaimStance.target)):
+    for claim_id, target, value in connection.execute(stances_of, parameters):
         stances.setdefault(claim_id, []).append(StanceRecord(target, value))
-    rows = session.execute(
-        sa.select(*_RECORD_COLUMNS, User.username, Speaker.id, Speaker.name, Speaker.side)
-        .join(User, User.id == Claim.annotator_id).outerjoin(Speaker, Speaker.id == Claim.speaker_id).where(*where))
     claims = []
     width = len(_RECORD_COLUMNS)
-    for row in rows:
+    for row in connection.execute(claims_of, parameters):
         speaker_id, speaker_name, speaker_side = row[width + 1:]
         claims.append(ClaimRecord(
             *row[:width], annotator=AnnotatorRecord(row[width]),

@@ -60,15 +60,23 @@ def access_project(session: Session, user: User, project: Project | None) -> Pro
     return ProjectAccess(project, user, role)
 
 
+# Built once (every claim save and fetch runs one of them): building a statement and its cache key
+# costs more than running it.
+_DOCUMENT_FOR_ADMIN = sa.select(Document, Project).join(Project, Project.id == Document.project_id).where(
+    Document.id == sa.bindparam("document_id"))
+_DOCUMENT_FOR_MEMBER = _DOCUMENT_FOR_ADMIN.add_columns(Membership.role).outerjoin(
+    Membership, sa.and_(Membership.project_id == Project.id, Membership.user_id == sa.bindparam("user_id")))
+_LATEST_CODEBOOK = (sa.select(Codebook.version, Codebook.data).where(Codebook.project_id == sa.bindparam("project_id"))
+                    .order_by(Codebook.version.desc()).limit(1))
+
+
 def document_access(session: Session, user: User, document_id: int) -> tuple[Document, ProjectAccess]:
     """A document and the caller's access to its project, in one query (every claim save and
     fetch starts here); the same NotFound answers as ``access_project``."""
-    stmt = sa.select(Document, Project).join(Project, Project.id == Document.project_id).where(
-        Document.id == document_id)
-    if not user.is_admin:
-        stmt = stmt.add_columns(Membership.role).outerjoin(
-            Membership, sa.and_(Membership.project_id == Project.id, Membership.user_id == user.id))
-    row = session.execute(stmt).first()
+    if user.is_admin:
+        row = session.execute(_DOCUMENT_FOR_ADMIN, {"document_id": document_id}).first()
+    else:
+        row = session.execute(_DOCUMENT_FOR_MEMBER, {"document_id": document_id, "user_id": user.id}).first()
     if row is None:
         raise NotFound("no such document")
     role = "admin" if user.is_admin else row[2]
@@ -158,10 +166,7 @@ def current_codebook(session: Session, project_id: int) -> CodebookView:
     cached = cache.get(project_id)
     if cached is not None:
         return cached
-    row = session.execute(
-        sa.select(Codebook.version, Codebook.data).where(Codebook.project_id == project_id)
-        .order_by(Codebook.version.desc()).limit(1)
-    ).first()
+    row = session.execute(_LATEST_CODEBOOK, {"project_id": project_id}).first()
     if row is None:
         raise NotFound("the project has no codebook")
     view = cache[project_id] = CodebookView(row.version, row.data)

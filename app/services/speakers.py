@@ -161,6 +161,11 @@ def merge_speakers(session: Session, access: ProjectAccess, source_id: int, targ
     return target
 
 
+# Built once: a save that names its speaker runs it (see claims.py on why).
+_REGISTRY_NAMES = sa.select(Speaker.id, Speaker.name, Speaker.aliases).where(
+    Speaker.project_id == sa.bindparam("project_id"), Speaker.merged_into_id.is_(None))
+
+
 def resolve_speaker(session: Session, project_id: int, reference: Any) -> Speaker:
     """A registry entry from an id, a name or an alias (accent- and case-insensitive).
 
@@ -177,10 +182,9 @@ def resolve_speaker(session: Session, project_id: int, reference: Any) -> Speake
             return resolve_speaker(session, project_id, int(reference.strip()))
         key = fold_name(reference)
         # Names only (not whole rows): a save that names its speaker reads the registry each time.
-        matches = [speaker_id for speaker_id, name, aliases in session.execute(
-            sa.select(Speaker.id, Speaker.name, Speaker.aliases)
-            .where(Speaker.project_id == project_id, Speaker.merged_into_id.is_(None)))
-            if key == fold_name(name) or any(key == fold_name(alias) for alias in aliases or ())]
+        registry = session.execute(_REGISTRY_NAMES, {"project_id": project_id})
+        matches = [speaker_id for speaker_id, name, aliases in registry
+                   if key == fold_name(name) or any(key == fold_name(alias) for alias in aliases or ())]
         if not matches:
             raise DomainError(f"no speaker named {reference!r} in the registry; add it first", "speaker")
         if len(matches) > 1:
