@@ -177,6 +177,17 @@ def get_session() -> Session:
     return g.db_session  # type: ignore[no-any-return]
 
 
+def driver_rows(session: Session, statement: sa.Executable) -> list[Any]:
+    """Every row of ``statement`` as the database driver returns it (plain tuples, no result
+    processing), for reads of hundreds of thousands of rows where SQLAlchemy's per-row work costs
+    more than the query. Only for integer and text columns: nothing is converted (JSON, dates)."""
+    result = session.connection().execute(statement)
+    try:
+        return result.cursor.fetchall()  # type: ignore[union-attr,no-any-return]
+    finally:
+        result.close()
+
+
 def close_session(_exc: BaseException | None = None) -> None:
     # Kept in ``g`` rather than popped: a streamed response's generator runs after this first
     # teardown, may reopen the same session, and stream_with_context tears the same app

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.db import driver_rows
 from app.domain.agreement import CodedClaim, MatchRule, agreement_report, reliability_matrix
 from app.errors import DomainError
 from app.models import BiasMarker, Claim, ClaimSegment, ClaimStance, User
@@ -28,8 +29,8 @@ def agreement_fields(session: Session, project_id: int) -> list[str]:
 def coded_claims(session: Session, project_id: int, document_ids: list[int] | None = None) -> list[CodedClaim]:
     """Every live annotator-layer claim as a coded unit: segments plus nominal field values.
 
-    Read as plain rows on the session's connection (a report reads every claim of the project:
-    ORM row processing cost more than the queries).
+    Read as the driver's plain rows (a report reads every claim of the project: SQLAlchemy's
+    row processing cost more than the queries).
     """
     targets = current_codebook(session, project_id).all_codes("targets")
     users = dict(session.execute(sa.select(User.id, User.username)).tuples().all())
@@ -37,22 +38,19 @@ def coded_claims(session: Session, project_id: int, document_ids: list[int] | No
     if document_ids is not None:
         where.append(Claim.document_id.in_(document_ids))
     live = sa.select(Claim.id).where(*where)
-    connection = session.connection()
     segments: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for claim_id, start, end in connection.execute(
-            sa.select(ClaimSegment.claim_id, ClaimSegment.start, ClaimSegment.end)
-            .where(ClaimSegment.claim_id.in_(live))):
+    for claim_id, start, end in driver_rows(session, sa.select(ClaimSegment.claim_id, ClaimSegment.start,
+                                                                 ClaimSegment.end).where(ClaimSegment.claim_id.in_(live))):
         segments[claim_id].append((start, end))
     stances: dict[int, dict[str, str]] = defaultdict(dict)
-    for claim_id, target, value in connection.execute(
-            sa.select(ClaimStance.claim_id, ClaimStance.target, ClaimStance.value)
-            .where(ClaimStance.claim_id.in_(live))):
+    for claim_id, target, value in driver_rows(session, sa.select(ClaimStance.claim_id, ClaimStance.target,
+                                                                    ClaimStance.value).where(ClaimStance.claim_id.in_(live))):
         stances[claim_id][target] = value
     stance_keys = [(f"stance:{target}", target) for target in targets]
     no_stances: dict[str, str] = {}
     result = []
     for (claim_id, document_id, annotator_id, attribution, speaker_id, claim_type, check_worthiness, cue_valence,
-         source_specificity, authorial_stance) in connection.execute(sa.select(
+         source_specificity, authorial_stance) in driver_rows(session, sa.select(
             Claim.id, Claim.document_id, Claim.annotator_id, Claim.attribution, Claim.speaker_id, Claim.claim_type,
             Claim.check_worthiness, Claim.cue_valence, Claim.source_specificity, Claim.authorial_stance).where(*where)):
         fields: dict[str, str | None] = {
