@@ -19,13 +19,13 @@ from app.domain.text import (
     paragraph_index_at,
     split_plain_text,
 )
-from app.errors import DomainError, NotFound
-from app.models import Assignment, BiasMarker, Claim, ClaimSegment, ClaimStance, Document, Paragraph, Project
+from app.errors import DomainError
+from app.models import Assignment, BiasMarker, Claim, ClaimSegment, ClaimStance, Document, Paragraph
 from app.models.base import utcnow
 from app.sanitize import html_to_paragraphs, safe_url
 from app.services import audit
 from app.services.assignments import require_document
-from app.services.projects import ProjectAccess, access_project
+from app.services.projects import ProjectAccess, document_access
 
 MAX_DOCUMENT_CHARS = 2_000_000
 MAX_PARAGRAPHS = 20_000
@@ -376,18 +376,19 @@ def carry_over_annotations(session: Session, previous_id: int, document_id: int,
 
 def get_document_access(session: Session, user: Any, document_id: int) -> tuple[Document, ProjectAccess]:
     """The document and the caller's access to its project; NotFound for ids of other projects."""
-    document = session.get(Document, document_id)
-    if document is None:
-        raise NotFound("no such document")
-    project = session.get(Project, document.project_id)
-    access = access_project(session, user, project)
+    document, access = document_access(session, user, document_id)
     require_document(session, access, document.id)
     return document, access
 
 
+# Built once: every claim save and document fetch reads the paragraphs (see claims.py on why).
+_PARAGRAPH_SPANS = (sa.select(Paragraph.index, Paragraph.start, Paragraph.end)
+                    .where(Paragraph.document_id == sa.bindparam("document_id")).order_by(Paragraph.index))
+
+
 def paragraph_spans(session: Session, document_id: int) -> list[ParagraphSpan]:
-    return [ParagraphSpan(p.index, p.start, p.end) for p in session.scalars(
-        sa.select(Paragraph).where(Paragraph.document_id == document_id).order_by(Paragraph.index))]
+    return [ParagraphSpan(index, start, end)
+            for index, start, end in session.execute(_PARAGRAPH_SPANS, {"document_id": document_id})]
 
 
 @dataclass
