@@ -103,8 +103,9 @@ def synthetic_bundles(n_claims: int, speakers: list[SpeakerOut], seed: int = 7) 
             if k == 0:
                 verification = {"status": "false", "rating_text": "False", "checked_by": "carol",
                                 "checked_at": STAMP, "evidence": [{"url": "https://e.test"}]}
+            annotator = "alice" if k % 2 else "bob"
             claims.append(ClaimOut(
-                id=claim_id, document_id=doc_id, annotator="alice" if k % 2 else "bob", layer="annotator",
+                id=claim_id, document_id=doc_id, annotator=annotator, layer="annotator",
                 codebook_version=1, version=1, content=segments,
                 source=SpanOut(p_start, p_start + 15, text[p_start : p_start + 15]),
                 cue=SpanOut(p_start + 16, p_start + 19, text[p_start + 16 : p_start + 19]),
@@ -114,6 +115,8 @@ def synthetic_bundles(n_claims: int, speakers: list[SpeakerOut], seed: int = 7) 
                 authorial_stance="reports", claim_type=claim_types[k % 5], claim_type_ff="other_claim",
                 verifiable=True, check_worthiness="CFS", verification=verification,
                 note="checked, see “report”" if k == 3 else None, created_at=STAMP, updated_at=STAMP,
+                # As app.services.exports sets it: one key per combination of the recurring fields.
+                codes_key=f"{annotator}|{claim_id % 50}|{claim_types[k % 5]}",
             ))
         markers = []
         for k in range(3):

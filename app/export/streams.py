@@ -290,14 +290,24 @@ def _safe_cell(value: str | None, triggers: frozenset[str] = FORMULA_TRIGGERS) -
         return '"' + value + '"'
     return value
 
+class _Pieces(list[str]):
+    """Where ``csv.writer`` writes: a list of strings (``write`` appends), joined once per flush."""
+
+    def write(self, text: str) -> None:
+        self.append(text)
+
+
+
 class CsvTable:
-    """A CSV table written through a reused text buffer into a binary destination.
+    """A CSV table collected as text pieces and passed on, UTF-8 encoded, into a binary destination.
 
     Rows arrive either as typed cell lists, written by ``csv.writer`` (C speed, RFC 4180
-    quoting), or as lines already encoded by the table's ``CellEncoder``. The buffer is
-    encoded to UTF-8 and emptied every ~128k characters. ``text_columns`` are the columns
-    whose strings get the formula prefix in the spreadsheet-safe variant; numeric columns
-    hold ints and are never touched, so ``-2`` stays a number.
+    quoting), or as lines already encoded by the table's ``CellEncoder``. The pieces are
+    joined, encoded and handed on every ~1M characters (a list of strings, not a ``StringIO``:
+    that would copy non-ASCII text into a 4-byte-a-character buffer and back).
+    ``text_columns`` are the columns whose strings get the formula prefix in the
+    spreadsheet-safe variant; numeric columns hold ints and are never touched, so ``-2``
+    stays a number.
     """
 
     def __init__(
@@ -310,19 +320,23 @@ class CsvTable:
         text_columns: Sequence[int] = (),
     ) -> None:
         self._destination = destination
-        self._buffer = io.StringIO()
-        self._writer = csv.writer(self._buffer, lineterminator="\r\n")
+        self._pieces = _Pieces()
+        self._size = 0
+        self._writer = csv.writer(self._pieces, lineterminator="\r\n")
         self._text_columns = tuple(text_columns) if neutralise else ()
         self.cells = CellEncoder(neutralise=neutralise)
         if bom:
-            self._buffer.write("\ufeff")
+            self._pieces.append("\ufeff")
         self._writer.writerow([self.cells.neutralised(name) for name in header])
 
     def writerows(self, rows: Iterable[list[Any]]) -> None:
         if self._text_columns:
             rows = self._neutralised(rows)
+        pieces = self._pieces
+        before = len(pieces)
         self._writer.writerows(rows)
-        if self._buffer.tell() >= CSV_BUFFER_CHARS:
+        self._size += sum(map(len, pieces[before:]))
+        if self._size >= CSV_BUFFER_CHARS:
             self.flush()
 
     def _neutralised(self, rows: Iterable[list[Any]]) -> Iterator[list[Any]]:
@@ -336,14 +350,17 @@ class CsvTable:
             yield row
 
     def write_lines(self, lines: list[str]) -> None:
-        buffer = self._buffer
-        buffer.write("".join(lines))
-        if buffer.tell() >= CSV_BUFFER_CHARS:
+        text = "".join(lines)
+        self._pieces.append(text)
+        self._size += len(text)
+        if self._size >= CSV_BUFFER_CHARS:
             self.flush()
 
     def flush(self) -> None:
-        text = self._buffer.getvalue()
-        if text:
-            self._destination.write(text.encode("utf-8"))
-            self._buffer.seek(0)
-            self._buffer.truncate()
+        pieces = self._pieces
+        if pieces:
+            text = "".join(pieces)
+            pieces.clear()
+            self._size = 0
+            if text:
+                self._destination.write(text.encode("utf-8"))

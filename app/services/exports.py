@@ -245,6 +245,17 @@ class _ClaimCodes(dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]]):
         return codes
 
 
+@dataclass(slots=True)
+class _Batch:
+    """The rows of one batch of documents, as the driver returned them."""
+
+    documents: list[tuple[Any, ...]]
+    paragraphs: list[tuple[Any, ...]]
+    claims: list[tuple[Any, ...]]
+    markers: list[tuple[Any, ...]]
+    labels: list[tuple[Any, ...]]
+
+
 class _BundleReader:
     """Reads the export's rows a batch of documents at a time (a range of document ids per query)."""
 
@@ -298,43 +309,52 @@ class _BundleReader:
         self.timestamps = _IsoTimestamps()
         self.codes = _ClaimCodes(request.layer, self.users, speakers, request.codebook)
 
-    def bundles(self) -> Iterator[DocumentBundle]:
-        counts = self.request.counts
-        last_id = 0
-        batch = FIRST_BATCH_DOCUMENTS
-        while True:
-            documents = self.documents.rows(lo=last_id, limit=batch)
-            if not documents:
-                return
-            lo, hi = documents[0][0], documents[-1][0]
-            last_id = hi
-            wanted = {row[0] for row in documents}
-            paragraphs: dict[int, list[tuple[int, int]]] = {doc_id: [] for doc_id in wanted}
-            for doc_id, start, end in self.paragraphs.rows(lo=lo, hi=hi):
-                if doc_id in wanted:
-                    paragraphs[doc_id].append((start, end))
-            claims_by_doc = self._claims(lo, hi, wanted)
-            markers_by_doc = self._markers(lo, hi, wanted)
-            labels_by_doc = self._labels(lo, hi, wanted)
-            n_claims = 0
-            for (doc_id, title, text, text_hash, source, url, author, published, external_id, meta) in documents:
-                claims = claims_by_doc.get(doc_id, [])
-                markers = markers_by_doc.get(doc_id, [])
-                if markers:
-                    _derive_overlaps(claims, markers)
-                n_claims += len(claims)
-                counts["documents"] = counts.get("documents", 0) + 1
-                counts["claims"] = counts.get("claims", 0) + len(claims)
-                yield DocumentBundle(
-                    document=DocumentOut(
-                        id=doc_id, title=title, text=text, text_hash=text_hash, paragraphs=paragraphs[doc_id],
-                        source=source, url=url, author=author, published=published, external_id=external_id,
-                        meta=dict(json.loads(meta) or {}) if meta else {}),
-                    claims=claims, markers=markers, labels=labels_by_doc.get(doc_id, []))
-            per_document = n_claims / len(documents)
-            batch = max(1, min(MAX_BATCH_DOCUMENTS, int(CLAIMS_PER_BATCH / max(per_document, 1.0))))
+    def _fetch(self, after: int, limit: int) -> _Batch:
+        """The rows of the next ``limit`` documents after id ``after``: the database's share of the work."""
+        documents = self.documents.rows(lo=after, limit=limit)
+        if not documents:
+            return _Batch(documents, [], [], [], [])
+        lo, hi = documents[0][0], documents[-1][0]
+        return _Batch(documents, self.paragraphs.rows(lo=lo, hi=hi), self.claims.rows(lo=lo, hi=hi),
+                      self.markers.rows(lo=lo, hi=hi), self.labels.rows(lo=lo, hi=hi))
 
-    def _claims(self, lo: int, hi: int, wanted: set[int]) -> dict[int, list[ClaimOut]]:
+    def bundles(self) -> Iterator[DocumentBundle]:
+        # Not on a reader thread: sqlite3 releases the GIL around every row it steps to, so a
+        # reader thread waits a switch interval (5 ms) to get it back from the writer, per row.
+        batch = self._fetch(0, FIRST_BATCH_DOCUMENTS)
+        while batch.documents:
+            # Documents per batch: about CLAIMS_PER_BATCH claims (segment rows, near enough).
+            per_document = max(len(batch.claims) / len(batch.documents), 1.0)
+            size = max(1, min(MAX_BATCH_DOCUMENTS, int(CLAIMS_PER_BATCH / per_document)))
+            yield from self._bundles(batch)
+            batch = self._fetch(batch.documents[-1][0], size)
+
+    def _bundles(self, batch: _Batch) -> Iterator[DocumentBundle]:
+        counts = self.request.counts
+        documents = batch.documents
+        wanted = {row[0] for row in documents}
+        paragraphs: dict[int, list[tuple[int, int]]] = {doc_id: [] for doc_id in wanted}
+        for doc_id, start, end in batch.paragraphs:
+            if doc_id in wanted:
+                paragraphs[doc_id].append((start, end))
+        claims_by_doc = self._claims(batch.claims, wanted)
+        markers_by_doc = self._markers(batch.markers, wanted)
+        labels_by_doc = self._labels(batch.labels, wanted)
+        for (doc_id, title, text, text_hash, source, url, author, published, external_id, meta) in documents:
+            claims = claims_by_doc.get(doc_id, [])
+            markers = markers_by_doc.get(doc_id, [])
+            if markers:
+                _derive_overlaps(claims, markers)
+            counts["documents"] = counts.get("documents", 0) + 1
+            counts["claims"] = counts.get("claims", 0) + len(claims)
+            yield DocumentBundle(
+                document=DocumentOut(
+                    id=doc_id, title=title, text=text, text_hash=text_hash, paragraphs=paragraphs[doc_id],
+                    source=source, url=url, author=author, published=published, external_id=external_id,
+                    meta=dict(json.loads(meta) or {}) if meta else {}),
+                claims=claims, markers=markers, labels=labels_by_doc.get(doc_id, []))
+
+    def _claims(self, rows: list[tuple[Any, ...]], wanted: set[int]) -> dict[int, list[ClaimOut]]:
         """The batch's claims by document, in claim id order, each with its segments in order."""
         timestamps = self.timestamps
         codes = self.codes
@@ -344,7 +364,7 @@ class _BundleReader:
         last_doc = last_id = None
         content: list[SpanOut] = []
         for (claim_id, doc_id, key, source_start, source_end, source_text, cue_start, cue_end, cue_text,
-             verification, note, created, updated, start, end, text, paragraph) in self.claims.rows(lo=lo, hi=hi):
+             verification, note, created, updated, start, end, text, paragraph) in rows:
             if claim_id == last_id:  # a further segment of the claim just made
                 content.append(SpanOut(start, end, text, paragraph))
                 continue
@@ -364,12 +384,12 @@ class _BundleReader:
                 timestamps[created], timestamps[updated], 0, key))
         return claims_by_doc
 
-    def _markers(self, lo: int, hi: int, wanted: set[int]) -> dict[int, list[MarkerOut]]:
+    def _markers(self, rows: list[tuple[Any, ...]], wanted: set[int]) -> dict[int, list[MarkerOut]]:
         users = self.users
         timestamps = self.timestamps
         markers_by_doc: dict[int, list[MarkerOut]] = defaultdict(list)
         for (marker_id, doc_id, annotator_id, layer, codebook_version, version, start, end, text, bias_type, target,
-             polarity, note, created, updated) in self.markers.rows(lo=lo, hi=hi):
+             polarity, note, created, updated) in rows:
             if doc_id in wanted:
                 markers_by_doc[doc_id].append(MarkerOut(
                     id=marker_id, document_id=doc_id, annotator=users.get(annotator_id, ""), layer=layer,
@@ -378,11 +398,11 @@ class _BundleReader:
                     created_at=timestamps[created], updated_at=timestamps[updated]))
         return markers_by_doc
 
-    def _labels(self, lo: int, hi: int, wanted: set[int]) -> dict[int, list[LabelsOut]]:
+    def _labels(self, rows: list[tuple[Any, ...]], wanted: set[int]) -> dict[int, list[LabelsOut]]:
         users = self.users
         labels_by_doc: dict[int, list[LabelsOut]] = defaultdict(list)
         for (doc_id, annotator_id, layer, outlet, ownership, genre, frame, slant, omissions, notes,
-             version) in self.labels.rows(lo=lo, hi=hi):
+             version) in rows:
             if doc_id in wanted:
                 labels_by_doc[doc_id].append(LabelsOut(
                     document_id=doc_id, annotator=users.get(annotator_id, ""), layer=layer, outlet=outlet,
