@@ -7,7 +7,9 @@ import gc
 import json
 import sys
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import sqlalchemy as sa
@@ -17,6 +19,12 @@ from flask.cli import AppGroup, with_appcontext
 from app.db import get_session
 from app.errors import DomainError
 from app.models import User
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.services.documents import DocumentInput, KnownDocuments, StoredDocument
+    from app.services.projects import ProjectAccess
 
 db_group = AppGroup("db", help="Database schema (Alembic migrations).")
 users_group = AppGroup("users", help="User accounts and API tokens.")
@@ -145,7 +153,7 @@ def import_command(slug: str, files: tuple[Path, ...], fmt: str, mapping: tuple[
     each layer given to the project member of the same name (or as --annotator-map says).
     """
     from app.services.annotated_import import import_annotated
-    from app.services.documents import KnownDocuments, store_documents
+    from app.services.documents import KnownDocuments
     from app.services.importing import detect_format, has_annotations, parse_file, read_annotated
 
     annotator_map = {}
@@ -175,11 +183,7 @@ def import_command(slug: str, files: tuple[Path, ...], fmt: str, mapping: tuple[
                     del data
                     known = KnownDocuments()
                     known.load(session, access.project.id, inputs)  # the file's lookups, before it adds rows
-                    for offset in range(0, len(inputs), IMPORT_BATCH):
-                        # Commit in batches: every document (with its paragraphs) is in exactly one
-                        # transaction, so an interrupted import leaves whole documents or none.
-                        results = store_documents(session, access, inputs[offset:offset + IMPORT_BATCH], known)
-                        session.commit()
+                    for results in _store_batches(session, access, inputs, known):
                         created += sum(r.status != "duplicate" for r in results)
                         duplicates += sum(r.status == "duplicate" for r in results)
             except DomainError as exc:
@@ -190,6 +194,54 @@ def import_command(slug: str, files: tuple[Path, ...], fmt: str, mapping: tuple[
                + (f", {claims} claim(s)" if claims else ""))
     if failed:
         sys.exit(1)
+
+
+def _store_batches(session: Session, access: ProjectAccess, inputs: list[DocumentInput],
+                   known: KnownDocuments) -> Iterator[list[StoredDocument]]:
+    """Store a file's documents in batches, each committed: every document (with its paragraphs) is
+    in exactly one transaction, so an interrupted import leaves whole documents or none.
+
+    On PostgreSQL the batches are planned here, in order, and written on two connections at once:
+    the server spends most of an import computing each article's search vector (~0.3 ms), and a
+    second backend puts the machine's other core to work on it.
+    """
+    from app.services.documents import plan_documents, store_documents, write_documents
+
+    chunks = [inputs[offset:offset + IMPORT_BATCH] for offset in range(0, len(inputs), IMPORT_BATCH)]
+    if session.get_bind().dialect.name != "postgresql" or len(chunks) < 2:
+        for chunk in chunks:
+            results = store_documents(session, access, chunk, known)
+            session.commit()
+            yield results
+        return
+    batches = [plan_documents(session, access, chunk, known) for chunk in chunks]
+    session.commit()  # only the id sequence moved
+    # A revision of a document of an earlier batch is written once that batch has committed (its
+    # foreign key must see the row); batches are taken in order, so the earlier one is under way.
+    owner = {id(record): number for number, batch in enumerate(batches) for record, _ in batch.new}
+    waits_for = [sorted({owner[id(record.previous)] for record, _ in batch.new
+                         if record.previous is not None and owner.get(id(record.previous), number) != number})
+                 for number, batch in enumerate(batches)]
+    new_session = current_app.extensions["sourcemark.write_sessionmaker"]
+    futures: list[Future[list[StoredDocument]]] = []
+
+    def write(number: int) -> list[StoredDocument]:
+        for earlier in waits_for[number]:
+            futures[earlier].result()
+        with new_session() as writer:
+            results = write_documents(writer, access, batches[number])
+            writer.commit()
+        return results
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for number in range(len(batches)):
+            futures.append(pool.submit(write, number))  # in order: a batch waits only for earlier ones
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()  # after a failure, batches not started yet are not written
 
 
 @contextlib.contextmanager

@@ -128,12 +128,17 @@ class StoredDocument:
     """What importing did with one input, without loading the document (the CLI's fast path)."""
 
     id: int
-    status: str  # created, duplicate or revision ("existing" for a stored revision looked up)
+    status: str  # created, duplicate or revision ("existing" for a stored document looked up)
     revision: int = 1
-    previous_id: int | None = None
+    #: The revision this one follows: a stored document, or one of the same import (id set once inserted).
+    previous: StoredDocument | None = None
     anchors: dict[str, int] = field(default_factory=dict)
-    #: For a duplicate of a document of the same call: that document (its id is set once inserted).
+    #: For a duplicate of a document of the same import: that document (its id is set once inserted).
     original: StoredDocument | None = None
+
+    @property
+    def previous_id(self) -> int | None:
+        return self.previous.id if self.previous else None
 
 
 @dataclass
@@ -167,22 +172,38 @@ class KnownDocuments:
                         found[key] = record
 
 
+@dataclass
+class DocumentBatch:
+    """The plan of one batch of an import: what each input is, and the documents to insert."""
+
+    results: list[StoredDocument]
+    new: list[tuple[StoredDocument, DocumentInput]]
+
+
 def store_documents(session: Session, access: ProjectAccess, inputs: Sequence[DocumentInput],
                     known: KnownDocuments | None = None) -> list[StoredDocument]:
     """Store documents not seen before, with their paragraphs; the same text again is a duplicate.
 
     Set-based, for imports of thousands: the known texts and the newest revision of every
     external id and url come in a few queries (none when ``known`` has them already), documents
-    and paragraphs are inserted with one executemany each. Runs in the caller's transaction (the
-    view or CLI commits), so a batch is all or nothing.
+    and paragraphs are inserted with one executemany (SQLite) or COPY (PostgreSQL) each. Runs in
+    the caller's transaction (the view or CLI commits), so a batch is all or nothing.
     """
-    project_id = access.project.id
+    return write_documents(session, access, plan_documents(session, access, inputs, known))
+
+
+def plan_documents(session: Session, access: ProjectAccess, inputs: Sequence[DocumentInput],
+                   known: KnownDocuments | None = None) -> DocumentBatch:
+    """Which inputs are new, duplicates or revisions; on PostgreSQL the new ones get their ids here.
+
+    Writes nothing but the id sequence: the batch may then be written on another connection
+    (``write_documents``), as long as batches are planned in order with the same ``known``.
+    """
     known = known or KnownDocuments()
-    known.load(session, project_id, inputs)
+    known.load(session, access.project.id, inputs)
     by_hash, by_external, by_url = known.by_hash, known.by_external, known.by_url
     results: list[StoredDocument] = []
-    pending: list[tuple[StoredDocument, DocumentInput]] = []
-    new: list[StoredDocument] = []
+    new: list[tuple[StoredDocument, DocumentInput]] = []
     for data in inputs:
         original = by_hash.get(data.canonical.sha256)
         if original is not None:
@@ -190,72 +211,92 @@ def store_documents(session: Session, access: ProjectAccess, inputs: Sequence[Do
             continue
         previous = (by_external.get(data.external_id) if data.external_id
                     else by_url.get(data.url) if data.url else None)
-        if previous is not None and not previous.id:
-            # A revision of a document of this same call: that one needs its id first.
-            _insert_documents(session, access, pending)
-            pending = []
-        record = StoredDocument(0, "revision" if previous else "created",
-                                previous.revision + 1 if previous else 1, previous.id if previous else None)
-        pending.append((record, data))
-        new.append(record)
+        record = StoredDocument(0, "revision" if previous else "created", previous.revision + 1 if previous else 1,
+                                previous)
+        new.append((record, data))
         results.append(record)
         by_hash[data.canonical.sha256] = record
         for key, latest in ((data.external_id, by_external), (data.url, by_url)):
             if key and (key not in latest or latest[key].revision <= record.revision):
                 latest[key] = record
-    _insert_documents(session, access, pending)
-    for result in results:
+    if new and session.get_bind().dialect.name == "postgresql":
+        ids = session.execute(sa.text("SELECT nextval(pg_get_serial_sequence('documents', 'id')) "
+                                      "FROM generate_series(1, :n)"), {"n": len(new)}).scalars().all()
+        for (record, _), document_id in zip(new, ids, strict=True):
+            record.id = document_id
+    return DocumentBatch(results, new)
+
+
+def write_documents(session: Session, access: ProjectAccess, batch: DocumentBatch) -> list[StoredDocument]:
+    """Insert a planned batch: documents, paragraphs, annotations carried over to revisions, the audit row."""
+    if session.get_bind().dialect.name == "postgresql":
+        _copy_documents(session, access, batch.new)
+    else:
+        pending: list[tuple[StoredDocument, DocumentInput]] = []
+        for record, data in batch.new:
+            if record.previous is not None and not record.previous.id:
+                # A revision of a document of this same batch: that one needs its id first.
+                _insert_documents(session, access, pending)
+                pending = []
+            pending.append((record, data))
+        _insert_documents(session, access, pending)
+    for record, data in batch.new:
+        if record.previous is None:
+            continue
+        if record.previous.status == "existing":
+            record.anchors = carry_over_annotations(session, record.previous.id, record.id, data.canonical)
+        else:  # a document of this import: nothing annotated on it yet
+            record.anchors = {"exact": 0, "moved": 0, "orphaned": 0}
+    for result in batch.results:
         if result.original is not None:
             result.id = result.original.id
-    if new:
-        ids = [record.id for record in new]
-        audit.record(session, access.user, "import", "document", ids[0] if len(ids) == 1 else None, project_id,
-                     after={"documents": ids[:1000], "count": len(ids)})
-    return results
+    if batch.new:
+        ids = [record.id for record, _ in batch.new]
+        audit.record(session, access.user, "import", "document", ids[0] if len(ids) == 1 else None,
+                     access.project.id, after={"documents": ids[:1000], "count": len(ids)})
+    return batch.results
 
 
-def _insert_documents(session: Session, access: ProjectAccess,
-                      pending: list[tuple[StoredDocument, DocumentInput]]) -> None:
-    """Insert documents (ids set on their records), their paragraphs, and carry revisions' annotations over."""
-    if not pending:
-        return
-    documents = Document.__table__
+def _document_rows(access: ProjectAccess, pending: list[tuple[StoredDocument, DocumentInput]]) -> list[dict[str, Any]]:
     now = utcnow()
-    rows = [{
+    return [{
         "project_id": access.project.id, "title": data.title, "text": data.canonical.text,
         "text_hash": data.canonical.sha256, "source": data.source, "url": data.url, "author": data.author,
         "published": data.published, "external_id": data.external_id, "meta": data.meta,
         "revision": record.revision, "previous_id": record.previous_id, "created_by_id": access.user.id,
         "created_at": now,
     } for record, data in pending]
-    if session.get_bind().dialect.name == "postgresql":
-        _copy_documents(session, pending, rows)
-    else:
-        ids = session.execute(documents.insert().returning(documents.c.id, sort_by_parameter_order=True),
-                              rows).scalars()
-        for (record, _), document_id in zip(pending, ids, strict=True):
-            record.id = document_id
-        session.execute(Paragraph.__table__.insert(), [
-            {"document_id": record.id, "index": p.index, "start": p.start, "end": p.end}
-            for record, data in pending for p in data.canonical.paragraphs
-        ])
-    for record, data in pending:
-        if record.previous_id is not None:
-            record.anchors = carry_over_annotations(session, record.previous_id, record.id, data.canonical)
 
 
-def _copy_documents(session: Session, pending: list[tuple[StoredDocument, DocumentInput]],
-                    rows: list[dict[str, Any]]) -> None:
-    """PostgreSQL: ids drawn from the sequence in one query, then documents and paragraphs by COPY.
+def _insert_documents(session: Session, access: ProjectAccess,
+                      pending: list[tuple[StoredDocument, DocumentInput]]) -> None:
+    """SQLite: insert documents (ids set on their records) and their paragraphs."""
+    if not pending:
+        return
+    documents = Document.__table__
+    ids = session.execute(documents.insert().returning(documents.c.id, sort_by_parameter_order=True),
+                          _document_rows(access, pending)).scalars()
+    for (record, _), document_id in zip(pending, ids, strict=True):
+        record.id = document_id
+    session.execute(Paragraph.__table__.insert(), [
+        {"document_id": record.id, "index": p.index, "start": p.start, "end": p.end}
+        for record, data in pending for p in data.canonical.paragraphs
+    ])
+
+
+def _copy_documents(session: Session, access: ProjectAccess,
+                    pending: list[tuple[StoredDocument, DocumentInput]]) -> None:
+    """PostgreSQL: documents (ids drawn by ``plan_documents``) and paragraphs by COPY.
 
     A multi-row INSERT … RETURNING of a few hundred articles is a statement of megabytes with
     thousands of parameters that the driver splits and the server parses for every batch; COPY
     streams the rows (the search trigger still fires for each).
     """
-    ids = session.execute(sa.text("SELECT nextval(pg_get_serial_sequence('documents', 'id')) "
-                                  "FROM generate_series(1, :n)"), {"n": len(pending)}).scalars().all()
-    for (record, _), document_id, row in zip(pending, ids, rows, strict=True):
-        record.id = row["id"] = document_id
+    if not pending:
+        return
+    rows = _document_rows(access, pending)
+    for (record, _), row in zip(pending, rows, strict=True):
+        row["id"] = record.id
         row["meta"] = json.dumps(row["meta"])
     cursor = session.connection().connection.cursor()
     try:
