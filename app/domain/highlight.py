@@ -82,13 +82,19 @@ def highlighted_paragraphs(text: str, paragraphs: Sequence[ParagraphSpan], marks
     text when nothing covers it. A span over several paragraphs covers the pieces of each.
     The text of a paragraph that holds ``<``, ``&`` or ``>`` goes through markupsafe's ``escape``.
     """
-    opening: dict[int, list[int]] = {}
-    closing: dict[int, list[int]] = {}
+    # position -> (marks ending there, marks starting there), by their index in ``marks``
+    events: dict[int, tuple[list[int], list[int]]] = {}
     for number, (start, end, _id, _kind) in enumerate(marks):
         if start < end:
-            opening.setdefault(start, []).append(number)
-            closing.setdefault(end, []).append(number)
-    positions = sorted(set(opening).union(closing))
+            event = events.get(start)
+            if event is None:
+                event = events[start] = ([], [])
+            event[1].append(number)
+            event = events.get(end)
+            if event is None:
+                event = events[end] = ([], [])
+            event[0].append(number)
+    positions = sorted(events)
     count = len(positions)
     tags: dict[object, str] = {}
     active: set[int] = set()
@@ -98,20 +104,28 @@ def highlighted_paragraphs(text: str, paragraphs: Sequence[ParagraphSpan], marks
     for para in paragraphs:
         append(f'<p class="para" id="p{para.index}" data-start="{para.start}" data-index="{para.index}">')
         start, end = para.start, para.end
-        clean = escape if _needs_escaping(text[start:end]) else str
+        body = text[start:end]
+        clean = escape if _needs_escaping(body) else None
         while k < count and positions[k] <= start:
-            position = positions[k]
-            if position in closing:
-                active.difference_update(closing[position])
-            if position in opening:
-                active.update(opening[position])
+            leaving, joining = events[positions[k]]
+            if leaving:
+                active.difference_update(leaving)
+            if joining:
+                active.update(joining)
             k += 1
         left = start
         while True:
-            right = positions[k] if k < count and positions[k] < end else end
+            if k < count and positions[k] < end:
+                right = positions[k]
+            else:
+                right = end
+            piece = body[left - start:right - start]
+            if clean is not None:
+                piece = clean(piece)
             if active:
                 if len(active) == 1:
-                    number = next(iter(active))
+                    for number in active:  # noqa: B007 (the only one)
+                        break
                     tag = tags.get(number)
                     if tag is None:
                         tag = tags[number] = _single_tag(marks[number])
@@ -120,17 +134,16 @@ def highlighted_paragraphs(text: str, paragraphs: Sequence[ParagraphSpan], marks
                     tag = tags.get(key)
                     if tag is None:
                         tag = tags[key] = mark_open_tag([marks[number] for number in key])
-                append(tag)
-                append(clean(text[left:right]))
-                append("</mark>")
-            elif right > left:
-                append(clean(text[left:right]))
+                append(f"{tag}{piece}</mark>")
+            elif piece:
+                append(piece)
             if right == end:
                 break
-            if right in closing:
-                active.difference_update(closing[right])
-            if right in opening:
-                active.update(opening[right])
+            leaving, joining = events[right]
+            if leaving:
+                active.difference_update(leaving)
+            if joining:
+                active.update(joining)
             k += 1
             left = right
         append("</p>\n")

@@ -92,3 +92,13 @@ def page_paragraphs(session: Session, document_id: int) -> list[ParagraphSpan]:
     """The document's paragraphs in order (offsets only)."""
     rows = session.connection().execute(_PARAGRAPHS, {"document": document_id}).all()
     return [ParagraphSpan(index, start, end) for index, start, end in rows]
+
+
+_SPEAKERS = (sa.select(Speaker.name, Speaker.role, Speaker.aliases)
+             .where(Speaker.project_id == sa.bindparam("project"), Speaker.merged_into_id.is_(None))
+             .order_by(Speaker.name))
+
+
+def page_speakers(session: Session, project_id: int) -> list[sa.Row[Any]]:
+    """(name, role, aliases) of the registry's speakers (merged ones left out), for the type-ahead."""
+    return list(session.connection().execute(_SPEAKERS, {"project": project_id}).all())

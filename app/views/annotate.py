@@ -19,7 +19,6 @@ from app.services import assignments as assignment_service
 from app.services import claims as claim_service
 from app.services import markers as marker_service
 from app.services import projects as project_service
-from app.services import speakers as speaker_service
 from app.services import suggestions as suggestion_service
 from app.services.documents import get_document_access, paragraph_spans
 from app.views.common import session
@@ -67,7 +66,7 @@ def _page(document_id: int, form: ClaimForm | None = None, status: int = 200) ->
         text_html=highlighted_paragraphs(ctx.document.text, paragraphs, marks),
         claim_count=len(claims), claim_list=claim_list_html(claims, ctx.codebook, delete_base),
         viewing=request.args.get("annotator") or None,
-        speakers=speaker_service.list_speakers(session(), ctx.project.id), members=members,
+        speakers=page_service.page_speakers(session(), ctx.project.id) if editable else [], members=members,
         suggestions=suggestions, markers=markers, page_data=html_json(page_data),
         labels=labels_json(marker_service.get_labels(session(), document_id, layer, annotator_id)),
     ), status
