@@ -46,9 +46,10 @@ class QueuedWriterConnection(sqlite3.Connection):
     _write_lock_fd: int | None = None
     _holds_write_lock = False
 
-    def take_write_lock(self, timeout_s: float) -> None:
+    def take_write_lock(self, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for the lock; False if another writer kept it all that time."""
         if fcntl is None or self.write_lock_path is None or self._holds_write_lock:
-            return
+            return True
         if self._write_lock_fd is None:
             self._write_lock_fd = os.open(self.write_lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         deadline = time.monotonic() + timeout_s
@@ -58,12 +59,12 @@ class QueuedWriterConnection(sqlite3.Connection):
                 fcntl.flock(self._write_lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    return  # BEGIN IMMEDIATE then waits out busy_timeout and reports "database is locked"
+                    return False
                 time.sleep(nap)
                 nap = min(nap * 2, 0.001)
             else:
                 self._holds_write_lock = True
-                return
+                return True
 
     def release_write_lock(self) -> None:
         if self._holds_write_lock and self._write_lock_fd is not None and fcntl is not None:
@@ -128,8 +129,10 @@ def make_engine(url: str, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
             # transaction that reads first and writes later fails at once with "database is
             # locked" when another writer got in between, without waiting for busy_timeout.
             immediate = conn.get_execution_options().get("sqlite_immediate", False)
-            if immediate:
-                conn.connection.driver_connection.take_write_lock(busy_timeout_ms / 1000)
+            if immediate and not conn.connection.driver_connection.take_write_lock(busy_timeout_ms / 1000):
+                # What SQLite says when its own busy timeout runs out (answered 503 + Retry-After).
+                raise sa.exc.OperationalError("BEGIN IMMEDIATE", None,
+                                              sqlite3.OperationalError("database is locked"))
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
