@@ -80,3 +80,44 @@ def test_demo_is_idempotent(app: Any, runner: Any) -> None:
         session = get_session()
         assert session.scalar(sa.select(sa.func.count(User.id)).where(User.username == "annotator2")) == 1
     assert (Path(app.instance_path) / "demo-credentials.txt").stat().st_mode & 0o077 == 0
+
+
+def test_import_in_batches_finds_revisions_and_duplicates_across_batches(app: Any, runner: Any, tmp_path: Path,
+                                                                         monkeypatch: Any) -> None:
+    monkeypatch.setattr("app.cli.IMPORT_BATCH", 4)  # 13 records: four batches (PostgreSQL writes them in parallel)
+    lines = [{"title": f"R{i}", "text": f"Revision test {i}.\n\nSecond paragraph {i}.", "external_id": f"ext-{i % 5}"}
+             for i in range(10)]
+    lines.append({"title": "Again", "text": "Revision test 2.\n\nSecond paragraph 2."})  # the same text: skipped
+    lines.append({"title": "U1", "text": "Under one address.", "url": "https://news.example/same"})
+    # A raw U+2028 inside a JSON string is valid JSON Lines (str.splitlines would cut the line there).
+    lines.append({"title": "U2", "text": "Under the same address,\u2028changed.", "url": "https://news.example/same"})
+    source = tmp_path / "revisions.jsonl"
+    source.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n", encoding="utf-8")
+    before = row_count(app, Document)
+    result = runner.invoke(args=["import", "demo", str(source)])
+    assert result.exit_code == 0, result.output
+    assert "imported 12 document(s), skipped 1 duplicate(s), 0 file(s) failed" in result.output
+    with app.app_context():
+        session = get_session()
+        rows = {title: (revision, previous) for title, revision, previous in session.execute(
+            sa.select(Document.title, Document.revision, Document.previous_id))}
+        ids = dict(session.execute(sa.select(Document.title, Document.id)).all())
+    for i in range(5):
+        assert rows[f"R{i}"] == (1, None)
+        assert rows[f"R{i + 5}"] == (2, ids[f"R{i}"])
+    assert rows["U1"] == (1, None) and rows["U2"] == (2, ids["U1"])
+    assert row_count(app, Document) == before + 12
+
+
+def test_import_of_a_file_with_a_bad_last_line_stores_nothing(app: Any, runner: Any, tmp_path: Path,
+                                                              monkeypatch: Any) -> None:
+    monkeypatch.setattr("app.cli.IMPORT_BATCH", 3)
+    source = tmp_path / "late.jsonl"
+    good = [json.dumps({"title": f"L{i}", "text": f"Late failure {i}."}) for i in range(9)]
+    source.write_text("\n".join([*good, '{"title": "broken"']) + "\n", encoding="utf-8")
+    before = row_count(app, Document)
+    result = runner.invoke(args=["import", "demo", str(source)])
+    assert result.exit_code == 1
+    assert "late.jsonl line 10: not valid JSON" in result.output
+    assert "imported 0 document(s)" in result.output
+    assert row_count(app, Document) == before
