@@ -168,6 +168,11 @@ class DocumentLines:
         )
 
     def document(self, bundle: DocumentBundle) -> str:
+        return "".join(self.pieces(bundle))
+
+    def pieces(self, bundle: DocumentBundle) -> tuple[str, ...]:
+        """The document's line (with its newline) in pieces: the text and the claims are the bulk of
+        an export, and are copied once less than they would be into one string."""
         document = bundle.document
         locate = paragraph_locator(document.paragraphs)
         claim = self.claim
@@ -178,16 +183,18 @@ class DocumentLines:
         ])
         labels = _dumps([labels_record(labels) for labels in bundle.labels]) if bundle.labels else "[]"
         return (
-            f'{self._head}{document.id},"title":{_json_string(document.title)},'
-            f'"text":{_json_string(document.text)},"text_hash":{_json_string(document.text_hash)},'
-            f'"metadata":{_dumps(document_metadata(document))},"paragraphs":[{paragraphs}],'
-            f'"claims":[{",".join([claim(c, locate) for c in bundle.claims])}],'
-            f'"bias_spans":[{",".join([marker(m, locate) for m in bundle.markers])}],'
-            f'"article_labels":{labels}}}'
+            f'{self._head}{document.id},"title":{_json_string(document.title)},"text":',
+            _json_string(document.text),
+            f',"text_hash":{_json_string(document.text_hash)},'
+            f'"metadata":{_dumps(document_metadata(document))},"paragraphs":[{paragraphs}],"claims":[',
+            ",".join([claim(c, locate) for c in bundle.claims]),
+            f'],"bias_spans":[{",".join([marker(m, locate) for m in bundle.markers])}],'
+            f'"article_labels":{labels}}}\n',
         )
 
 
 def write_jsonl(ctx: ExportContext, bundles: Iterable[DocumentBundle]) -> Iterator[bytes]:
     """One line per document, handed on in chunks of about 256 kB."""
     lines = DocumentLines(ctx)
-    return text_chunks(piece for bundle in bundles for piece in (lines.document(bundle), "\n"))
+    pieces = lines.pieces
+    return text_chunks(piece for bundle in bundles for piece in pieces(bundle))

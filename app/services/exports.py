@@ -128,17 +128,19 @@ class _DriverQuery:
     and converted by the caller.
     """
 
-    def __init__(self, connection: sa.Connection, stmt: sa.Select[Any]) -> None:
-        self._compiled = stmt.compile(dialect=connection.dialect)
+    def __init__(self, session: Session, stmt: sa.Select[Any]) -> None:
+        self._compiled = stmt.compile(dialect=session.connection().dialect)
         self._sql = str(self._compiled)
-        self._connection = connection
+        # The session, not its connection: a streamed response's session is closed when the
+        # view returns and opens a new connection when the stream reads on.
+        self._session = session
 
     def rows(self, **values: Any) -> list[tuple[Any, ...]]:
         compiled = self._compiled
         params: Any = compiled.construct_params(values)
         if compiled.positional:
             params = tuple(params[name] for name in compiled.positiontup or ())
-        cursor = self._connection.connection.cursor()
+        cursor = self._session.connection().connection.cursor()
         try:
             cursor.execute(self._sql, params)
             return cursor.fetchall()
@@ -263,8 +265,7 @@ class _BundleReader:
         self.request = request
         self.speakers = speakers
         self.codebook = request.codebook
-        self.connection = session.connection()
-        dialect = self.connection.dialect.name
+        dialect = session.connection().dialect.name
         self.users = dict(session.execute(sa.select(User.id, User.username)).tuples().all())
         lo, hi = sa.bindparam("lo", 0, type_=sa.Integer), sa.bindparam("hi", 0, type_=sa.Integer)
         project_id = request.access.project.id
@@ -275,16 +276,16 @@ class _BundleReader:
         if request.document_ids is not None:
             # Checked ints, written into the SQL: the compiled statement then needs no expanding parameter.
             documents = documents.where(Document.id.in_([sa.literal_column(str(int(i))) for i in request.document_ids]))
-        self.documents = _DriverQuery(self.connection, documents.order_by(Document.id).limit(
+        self.documents = _DriverQuery(session, documents.order_by(Document.id).limit(
             sa.bindparam("limit", 1, type_=sa.Integer)))
-        self.paragraphs = _DriverQuery(self.connection, sa.select(
+        self.paragraphs = _DriverQuery(session, sa.select(
             Paragraph.document_id, Paragraph.start, Paragraph.end,
         ).where(Paragraph.document_id.between(lo, hi)).order_by(Paragraph.document_id, Paragraph.index))
         # Claims joined with their content segments (one row per segment, in order), stances
         # aggregated per claim. Filtered by a range of document ids, not the project: the
         # (document_id, layer, annotator_id) index then serves the range; rows of other projects'
         # documents in that range are dropped by the caller.
-        self.claims = _DriverQuery(self.connection, sa.select(
+        self.claims = _DriverQuery(session, sa.select(
             Claim.id, Claim.document_id, _codes_key(dialect),
             Claim.source_start, Claim.source_end, Claim.source_text, Claim.cue_start, Claim.cue_end, Claim.cue_text,
             _json_text(Claim.verification), Claim.note,
@@ -293,14 +294,14 @@ class _BundleReader:
         ).select_from(Claim).outerjoin(ClaimSegment, ClaimSegment.claim_id == Claim.id)
             .where(Claim.document_id.between(lo, hi), *_row_filter(Claim, request))
             .order_by(Claim.document_id, Claim.id, ClaimSegment.ordinal))
-        self.markers = _DriverQuery(self.connection, sa.select(
+        self.markers = _DriverQuery(session, sa.select(
             BiasMarker.id, BiasMarker.document_id, BiasMarker.annotator_id, BiasMarker.layer,
             BiasMarker.codebook_version, BiasMarker.version, BiasMarker.start, BiasMarker.end, BiasMarker.text,
             BiasMarker.bias_type, BiasMarker.target, BiasMarker.polarity, BiasMarker.note,
             _timestamp_text(BiasMarker.created_at, dialect), _timestamp_text(BiasMarker.updated_at, dialect),
         ).where(BiasMarker.document_id.between(lo, hi), *_row_filter(BiasMarker, request))
             .order_by(BiasMarker.document_id, BiasMarker.id))
-        self.labels = _DriverQuery(self.connection, sa.select(
+        self.labels = _DriverQuery(session, sa.select(
             ArticleLabel.document_id, ArticleLabel.annotator_id, ArticleLabel.layer, ArticleLabel.outlet,
             ArticleLabel.ownership, ArticleLabel.genre, ArticleLabel.frame, _json_text(ArticleLabel.slant),
             ArticleLabel.omissions, ArticleLabel.notes, ArticleLabel.version,

@@ -9,6 +9,9 @@ definition: the two must give equal bundles, and the writers equal bytes.
 from __future__ import annotations
 
 import dataclasses
+import io
+import json
+import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -18,7 +21,7 @@ import sqlalchemy as sa
 from bundles import bundles, context
 
 from app.db import get_session
-from app.export import WRITERS
+from app.export import WRITERS, streams, tabular
 from app.export.model import ClaimOut, DocumentBundle, DocumentOut, LabelsOut, MarkerOut, SpanOut, SpeakerOut
 from app.models import ArticleLabel, BiasMarker, Claim, ClaimSegment, ClaimStance, Document, Paragraph, User
 from app.presenters import iso
@@ -155,3 +158,41 @@ def keyed(bundle: DocumentBundle) -> DocumentBundle:
 def test_keyed_claims_give_the_same_bytes(fmt: str) -> None:
     plain = b"".join(WRITERS[fmt].writer(context(), bundles() * 3))
     assert b"".join(WRITERS[fmt].writer(context(), [keyed(b) for b in bundles()] * 3)) == plain
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_download_streams_every_batch(app: Any, as_user: Any, annotated: int, fmt: str,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over HTTP the view's session is closed once the response starts: later batches still read."""
+    curator = as_user("curator")
+    created = curator.post("/api/v1/projects/demo/documents", {"documents": [
+        {"title": f"Later {n}", "text": f"“We will talk,” said Ilham Aliyev on day {n}."} for n in range(3)]})
+    assert created.status_code in (200, 201), created.json
+    for item in created.json["items"]:
+        response = as_user("annotator1").post(f"/api/v1/documents/{item['id']}/claims", {
+            "content": [{"start": 1, "end": 13}], "attribution": "direct", "speaker": "Aliyev"})
+        assert response.status_code == 201, response.json
+    monkeypatch.setattr(exports, "FIRST_BATCH_DOCUMENTS", 1)
+    monkeypatch.setattr(exports, "CLAIMS_PER_BATCH", 1)  # one document a batch
+    # Bytes handed on after every document, so the view returns before the last batch is read.
+    monkeypatch.setattr(streams, "STREAM_CHUNK_BYTES", 1)
+    monkeypatch.setattr(streams, "CSV_BUFFER_CHARS", 1)
+    monkeypatch.setattr(tabular, "STREAM_CHUNK_BYTES", 1)
+    response = curator.client.get(f"/api/v1/projects/demo/export?format={fmt}", buffered=False)
+    assert response.status_code == 200
+    body = b"".join(response.response)
+    response.close()
+    if fmt == "jsonl":
+        records = [json.loads(line) for line in body.decode("utf-8").splitlines()]
+        assert [r["doc_id"] for r in records] == [annotated, *[item["id"] for item in created.json["items"]]]
+        assert [len(r["claims"]) for r in records[1:]] == [1, 1, 1]
+    else:
+        with zipfile.ZipFile(io.BytesIO(body)) as archive:
+            claims = archive.read("claims.csv").decode("utf-8-sig").splitlines()
+        assert len(claims) == 1 + sum(1 for _ in range(3)) + len(annotate_demo_count(app, annotated))
+
+
+def annotate_demo_count(app: Any, document_id: int) -> list[int]:
+    with app.app_context():
+        return list(get_session().scalars(sa.select(Claim.id).where(
+            Claim.document_id == document_id, Claim.layer == "annotator", Claim.deleted_at.is_(None))))
