@@ -206,6 +206,9 @@ def _write_tables(
                 claim_line = lines.claim
                 stance_block = lines.stance_block
                 marker_line = lines.marker
+                # The first bytes (the zip's local header) leave as soon as they exist: a quick
+                # first byte. Then chunks of STREAM_CHUNK_BYTES.
+                chunk_bytes = 1
                 for bundle in bundles:
                     locate = paragraph_locator(bundle.document.paragraphs)
                     claims.write_lines([claim_line(claim, locate) for claim in bundle.claims])
@@ -213,8 +216,9 @@ def _write_tables(
                     if bundle.markers:
                         bias.write_lines([marker_line(marker, locate) for marker in bundle.markers])
                     articles.writerows(flat.article_rows(bundle))
-                    if archive.pending >= STREAM_CHUNK_BYTES:
+                    if archive.pending >= chunk_bytes:
                         yield archive.take()
+                        chunk_bytes = STREAM_CHUNK_BYTES
                 for finished in (claims, stances, bias, articles):
                     finished.flush()
             yield archive.take()
