@@ -285,15 +285,25 @@ class _BundleReader:
         # aggregated per claim. Filtered by a range of document ids, not the project: the
         # (document_id, layer, annotator_id) index then serves the range; rows of other projects'
         # documents in that range are dropped by the caller.
+        segments: Any = ClaimSegment.__table__
+        on: Any = segments.c.claim_id == Claim.id
+        if dialect == "postgresql":
+            # PostgreSQL would hash the whole segments table for every batch (it expects that to
+            # beat a few thousand index look-ups): a lateral sub-select with an OFFSET cannot be
+            # flattened into a join, so it looks up each claim's segments by the (claim_id, ordinal) index.
+            segments = (sa.select(ClaimSegment.start, ClaimSegment.end, ClaimSegment.text, ClaimSegment.paragraph,
+                                  ClaimSegment.ordinal)
+                        .where(ClaimSegment.claim_id == Claim.id).offset(0).lateral("segment"))
+            on = sa.true()
         self.claims = _DriverQuery(session, sa.select(
             Claim.id, Claim.document_id, _codes_key(dialect),
             Claim.source_start, Claim.source_end, Claim.source_text, Claim.cue_start, Claim.cue_end, Claim.cue_text,
             _json_text(Claim.verification), Claim.note,
             _timestamp_text(Claim.created_at, dialect), _timestamp_text(Claim.updated_at, dialect),
-            ClaimSegment.start, ClaimSegment.end, ClaimSegment.text, ClaimSegment.paragraph,
-        ).select_from(Claim).outerjoin(ClaimSegment, ClaimSegment.claim_id == Claim.id)
+            segments.c.start, segments.c.end, segments.c.text, segments.c.paragraph,
+        ).select_from(Claim).outerjoin(segments, on)
             .where(Claim.document_id.between(lo, hi), *_row_filter(Claim, request))
-            .order_by(Claim.document_id, Claim.id, ClaimSegment.ordinal))
+            .order_by(Claim.document_id, Claim.id, segments.c.ordinal))
         self.markers = _DriverQuery(session, sa.select(
             BiasMarker.id, BiasMarker.document_id, BiasMarker.annotator_id, BiasMarker.layer,
             BiasMarker.codebook_version, BiasMarker.version, BiasMarker.start, BiasMarker.end, BiasMarker.text,
