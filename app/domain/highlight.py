@@ -4,13 +4,14 @@ The text is cut at every boundary of the spans (claims' content, source and cue,
 suggestions) and of the paragraphs; each piece is one ``<mark>`` naming the claims, bias markers
 and suggestions covering it, or plain text. One sweep over the sorted boundaries, so a page with
 thousands of claims renders in linear time, and the HTML is made here once instead of piece by
-piece in the template. All text is escaped with markupsafe; tags hold only ids and kinds.
+piece in the template. Text goes through markupsafe's ``escape`` (a paragraph holding no ``<``,
+``&`` or ``>`` needs none: quotes matter only in attributes); tags hold only ids and kinds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from markupsafe import Markup, escape
 
@@ -22,6 +23,19 @@ class Mark(NamedTuple):
     end: int
     claim_id: int  # the claim's id, or the bias marker's for kind "bias"
     kind: str  # content, source, cue, bias or suggested (claim_id is then -(index + 1))
+
+
+def page_marks(claims: Iterable[Any], markers: Iterable[Any], suggestions: Sequence[dict[str, Any]]) -> list[Mark]:
+    """The spans the annotation page highlights: each claim's content segments ``(start, end, text)``,
+    source and cue, each bias marker, and each suggestion's content (``claim_id`` is then
+    ``-(index + 1)``: never a claim's id)."""
+    marks = [Mark(start, end, c.id, "content") for c in claims for start, end, _text in c.segments]
+    marks += [Mark(c.source_start, c.source_end or 0, c.id, "source") for c in claims if c.source_start is not None]
+    marks += [Mark(c.cue_start, c.cue_end or 0, c.id, "cue") for c in claims if c.cue_start is not None]
+    marks += [Mark(m.start, m.end, m.id, "bias") for m in markers]
+    marks += [Mark(s["start"], s["end"], -(index + 1), "suggested")
+              for index, item in enumerate(suggestions) for s in item["content"]]
+    return marks
 
 
 def _join(values: Iterable[int], sep: str = " ") -> str:

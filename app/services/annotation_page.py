@@ -88,6 +88,11 @@ def page_claims(session: Session, document_id: int, layer: str, annotator_id: in
     return claims
 
 
+def quoted_spans(claims: list[PageClaim]) -> list[tuple[int, int]]:
+    """Content spans of the attributed (non-authorial) claims: what a bias marker's ``in_quote`` is read from."""
+    return [(start, end) for c in claims if c.attribution != "authorial" for start, end, _text in c.segments]
+
+
 def page_paragraphs(session: Session, document_id: int) -> list[ParagraphSpan]:
     """The document's paragraphs in order (offsets only)."""
     rows = session.connection().execute(_PARAGRAPHS, {"document": document_id}).all()

@@ -9,7 +9,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from app.domain.diff import paragraph_diff
-from app.domain.highlight import Mark, highlighted_paragraphs
+from app.domain.highlight import highlighted_paragraphs, page_marks
 from app.errors import DomainError, NotFound
 from app.forms import ClaimForm
 from app.presenters import claim_list_html, html_json, labels_json, marker_json, page_claim_rows
@@ -27,43 +27,38 @@ bp = Blueprint("annotate", __name__)
 
 
 def _page(document_id: int, form: ClaimForm | None = None, status: int = 200) -> tuple[str, int]:
+    """The annotation page of one layer (the caller's own by default). Its text, claim list and data
+    for the script are built in Python from plain rows (app.services.annotation_page)."""
     user = acting_user()
     assert user is not None
     ctx = claim_service.load_document_context(session(), user, document_id)
     layer, annotator_id = claim_service.visible_layer(session(), ctx.access, request.args.get("annotator"),
                                                       request.args.get("layer"))
-    claims = page_service.page_claims(session(), document_id, layer, annotator_id)
-    paragraphs = page_service.page_paragraphs(session(), document_id)
-    marks = [Mark(start, end, c.id, "content") for c in claims for start, end, _text in c.segments]
-    marks += [Mark(c.source_start, c.source_end or 0, c.id, "source") for c in claims if c.source_start is not None]
-    marks += [Mark(c.cue_start, c.cue_end or 0, c.id, "cue") for c in claims if c.cue_start is not None]
-    markers = marker_service.list_markers(session(), document_id, layer, annotator_id)
-    marks += [Mark(m.start, m.end, m.id, "bias") for m in markers]
     own = annotator_id == user.id and layer == "annotator"
+    editable = own or (layer == "gold" and ctx.access.is_curator)
+    claims = page_service.page_claims(session(), document_id, layer, annotator_id)
+    markers = marker_service.list_markers(session(), document_id, layer, annotator_id)
     suggestions: list[dict[str, Any]] = []
     if own and request.args.get("suggest") == "1":
         suggestions = suggestion_service.document_suggestions(session(), user, document_id)["items"]
-        # Suggestion marks carry their index in the list (negative, so they never collide with claim ids).
-        marks += [Mark(s["start"], s["end"], -(index + 1), "suggested")
-                  for index, item in enumerate(suggestions) for s in item["content"]]
-    quoted = [(start, end) for c in claims if c.attribution != "authorial" for start, end, _text in c.segments]
+    text_html = highlighted_paragraphs(ctx.document.text, page_service.page_paragraphs(session(), document_id),
+                                       page_marks(claims, markers, suggestions))
     if form is None:
         form = ClaimForm()
     form.set_choices(ctx.codebook)
     members = project_service.list_members(session(), ctx.project.id) if ctx.access.is_curator else []
     assignment, next_document = assignment_service.queue_position(session(), user.id, ctx.project.id, document_id)
-    markers_json = [marker_json(m, marker_service.in_quote(m, quoted)) for m in markers]
-    editable = own or (layer == "gold" and ctx.access.is_curator)
-    codebook = {**ctx.codebook.data, "version": ctx.codebook.version}  # as_api(), without its deep copy
+    quoted = page_service.quoted_spans(claims)
     page_data = {"claims": page_claim_rows(claims if editable else []),  # the script reads them to edit
-                 "suggestions": suggestions, "markers": markers_json, "codebook": codebook,
+                 "suggestions": suggestions,
+                 "markers": [marker_json(m, marker_service.in_quote(m, quoted)) for m in markers],
+                 "codebook": {**ctx.codebook.data, "version": ctx.codebook.version},  # as_api(), no deep copy
                  "document": ctx.document.id, "project": ctx.project.slug, "layer": layer,
                  "apiBase": url_for("api.list_projects").rsplit("/projects", 1)[0]}
     delete_base = url_for("annotate.delete_claim", claim_id=0).removesuffix("/0/delete") if editable else None
     return render_template(
         "annotate/document.html", assignment=assignment, next_document=next_document, document=ctx.document,
-        access=ctx.access, codebook=ctx.codebook, form=form, editable=editable, layer=layer,
-        text_html=highlighted_paragraphs(ctx.document.text, paragraphs, marks),
+        access=ctx.access, codebook=ctx.codebook, form=form, editable=editable, layer=layer, text_html=text_html,
         claim_count=len(claims), claim_list=claim_list_html(claims, ctx.codebook, delete_base),
         viewing=request.args.get("annotator") or None,
         speakers=page_service.page_speakers(session(), ctx.project.id) if editable else [], members=members,
