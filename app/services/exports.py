@@ -6,6 +6,7 @@ writers in ``app.export`` turn them into bytes. Memory stays flat whatever the p
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import gc
 import json
@@ -131,16 +132,13 @@ class _DriverQuery:
     def __init__(self, session: Session, stmt: sa.Select[Any]) -> None:
         self._compiled = stmt.compile(dialect=session.connection().dialect)
         self._sql = str(self._compiled)
-        # The session, not its connection: a streamed response's session is closed when the
-        # view returns and opens a new connection when the stream reads on.
-        self._session = session
 
-    def rows(self, **values: Any) -> list[tuple[Any, ...]]:
+    def rows(self, connection: sa.Connection, **values: Any) -> list[tuple[Any, ...]]:
         compiled = self._compiled
         params: Any = compiled.construct_params(values)
         if compiled.positional:
             params = tuple(params[name] for name in compiled.positiontup or ())
-        cursor = self._session.connection().connection.cursor()
+        cursor = connection.connection.cursor()
         try:
             cursor.execute(self._sql, params)
             return cursor.fetchall()
@@ -266,6 +264,8 @@ class _BundleReader:
         self.speakers = speakers
         self.codebook = request.codebook
         dialect = session.connection().dialect.name
+        self.prefetch = dialect == "postgresql"
+        self.session = session
         self.users = dict(session.execute(sa.select(User.id, User.username)).tuples().all())
         lo, hi = sa.bindparam("lo", 0, type_=sa.Integer), sa.bindparam("hi", 0, type_=sa.Integer)
         project_id = request.access.project.id
@@ -320,25 +320,61 @@ class _BundleReader:
         self.timestamps = _IsoTimestamps()
         self.codes = _ClaimCodes(request.layer, self.users, speakers, request.codebook)
 
-    def _fetch(self, after: int, limit: int) -> _Batch:
+    def _fetch(self, connection: sa.Connection, after: int, limit: int) -> _Batch:
         """The rows of the next ``limit`` documents after id ``after``: the database's share of the work."""
-        documents = self.documents.rows(lo=after, limit=limit)
+        documents = self.documents.rows(connection, lo=after, limit=limit)
         if not documents:
             return _Batch(documents, [], [], [], [])
         lo, hi = documents[0][0], documents[-1][0]
-        return _Batch(documents, self.paragraphs.rows(lo=lo, hi=hi), self.claims.rows(lo=lo, hi=hi),
-                      self.markers.rows(lo=lo, hi=hi), self.labels.rows(lo=lo, hi=hi))
+        return _Batch(documents, self.paragraphs.rows(connection, lo=lo, hi=hi),
+                      self.claims.rows(connection, lo=lo, hi=hi), self.markers.rows(connection, lo=lo, hi=hi),
+                      self.labels.rows(connection, lo=lo, hi=hi))
+
+    def _next_size(self, batch: _Batch) -> int:
+        """Documents for the next batch: about CLAIMS_PER_BATCH claims (segment rows, near enough)."""
+        per_document = max(len(batch.claims) / len(batch.documents), 1.0)
+        return max(1, min(MAX_BATCH_DOCUMENTS, int(CLAIMS_PER_BATCH / per_document)))
 
     def bundles(self) -> Iterator[DocumentBundle]:
-        # Not on a reader thread: sqlite3 releases the GIL around every row it steps to, so a
-        # reader thread waits a switch interval (5 ms) to get it back from the writer, per row.
-        batch = self._fetch(0, FIRST_BATCH_DOCUMENTS)
+        if self.prefetch:
+            yield from self._prefetched_bundles()
+            return
+        # SQLite: no reader thread. sqlite3 releases the GIL around every row it steps to, so a
+        # reader thread would wait a switch interval (5 ms) to get it back, per row. The session's
+        # current connection for each batch: a streamed response's session is closed when the
+        # view returns, and opens a new connection when the stream reads on.
+        session = self.session
+        batch = self._fetch(session.connection(), 0, FIRST_BATCH_DOCUMENTS)
         while batch.documents:
-            # Documents per batch: about CLAIMS_PER_BATCH claims (segment rows, near enough).
-            per_document = max(len(batch.claims) / len(batch.documents), 1.0)
-            size = max(1, min(MAX_BATCH_DOCUMENTS, int(CLAIMS_PER_BATCH / per_document)))
+            size = self._next_size(batch)
             yield from self._bundles(batch)
-            batch = self._fetch(batch.documents[-1][0], size)
+            batch = self._fetch(session.connection(), batch.documents[-1][0], size)
+
+    def _prefetched_bundles(self) -> Iterator[DocumentBundle]:
+        """PostgreSQL: a reader thread fetches the next batch while this one becomes bundles and bytes.
+
+        The server runs the queries in its own process and the driver waits for a whole result
+        without the GIL, so the two overlap on two cores. The reader has a connection of its own,
+        in one REPEATABLE READ transaction: every batch comes from the same snapshot, and the
+        request's session may be closed (as a streamed response's is when the view returns)
+        while a batch is being read.
+        """
+        engine = self.session.get_bind()
+        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection, \
+                connection.begin(), \
+                concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-read") as reader:
+            pending = reader.submit(self._fetch, connection, 0, FIRST_BATCH_DOCUMENTS)
+            try:
+                while True:
+                    batch = pending.result()
+                    if not batch.documents:
+                        return
+                    pending = reader.submit(self._fetch, connection, batch.documents[-1][0],
+                                            self._next_size(batch))
+                    yield from self._bundles(batch)
+            finally:
+                pending.cancel()
+                concurrent.futures.wait([pending])  # the connection is closed only once it is idle
 
     def _bundles(self, batch: _Batch) -> Iterator[DocumentBundle]:
         counts = self.request.counts
