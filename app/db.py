@@ -51,7 +51,13 @@ class QueuedWriterConnection(sqlite3.Connection):
         if fcntl is None or self.write_lock_path is None or self._holds_write_lock:
             return True
         if self._write_lock_fd is None:
-            self._write_lock_fd = os.open(self.write_lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                self._write_lock_fd = os.open(self.write_lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                # A folder the server may not write to: no queue, and SQLite itself says what is
+                # wrong when the write comes (a read-only database answers 503, as it always did).
+                self.write_lock_path = None
+                return True
         deadline = time.monotonic() + timeout_s
         nap = 0.0001
         while True:

@@ -68,3 +68,19 @@ def test_a_writer_that_waits_past_the_busy_timeout_gets_database_is_locked(tmp_p
     with engine.connect() as conn:
         assert [row[0] for row in conn.exec_driver_sql("SELECT writer FROM log")] == ["after"]
     engine.dispose()
+
+
+def test_writers_go_on_without_the_queue_when_its_lock_file_cannot_be_made(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+
+    @sa.event.listens_for(engine, "connect")
+    def _unwritable_lock_folder(dbapi_connection: object, _record: object) -> None:
+        dbapi_connection.write_lock_path = str(tmp_path / "no-such-folder" / "queue.sqlite3-writelock")  # type: ignore[attr-defined]
+
+    engine.dispose()  # new connections get the listener
+    with engine.execution_options(sqlite_immediate=True).begin() as conn:
+        conn.exec_driver_sql("INSERT INTO log VALUES ('unqueued', 0)")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT writer FROM log").scalar() == "unqueued"
+    assert not (tmp_path / "no-such-folder").exists()
+    engine.dispose()
