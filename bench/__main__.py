@@ -217,10 +217,9 @@ METHOD = """\
   figures much less).
 * Row 1: the body the annotation page sends (content with its text, speaker by name, attribution,
   codes, two stances, a `client_id`) on 100 documents of 5 paragraphs, by one annotator.
-* Row 2: `gunicorn --workers N --bind 127.0.0.1:PORT wsgi:app` (as `make serve`, `SOURCEMARK_ENV=production`)
+* Row 2: gunicorn with N workers and the flags of `make serve` (`SOURCEMARK_ENV=production`)
   on a copy of the template with 200 documents; 8 threads of this process, each with its own
-  annotator's token, send saves over plain sockets (HTTP/1.0, a connection per request, as gunicorn's
-  sync workers answer anyway) for a fixed time, then `GET /api/v1/projects` for the same time.
+  annotator's token, send saves over plain sockets (HTTP/1.0, a connection per request) for a fixed time, then `GET /api/v1/projects` for the same time.
   Every `client_id` that got a 201 is then looked up in `claims`: lost, duplicated and phantom
   (stored without a 201) writes are counted. The load generator shares the 2 cores with the server.
 * Row 3: `GET /api/v1/documents/{id}` then `GET /api/v1/documents/{id}/claims` (5 claims of the
@@ -243,9 +242,13 @@ METHOD = """\
   (12 nominal fields as the service asks for, 1,000 bootstrap draws), exact and overlap matching.
   Row 7b: the same size through `GET /api/v1/projects/bench/agreement`, claims read from the database.
 * Row 8: the resident memory (VmRSS) of the gunicorn master and its 2 workers, summed, after both API
-  exports of row 6, and the highest such sum sampled every 0.25 s while they ran. gunicorn runs as
-  `make serve` starts it, with its default 30 s worker timeout: an export that takes longer is cut
-  off, which rows 6 and 8 report.
+  exports of row 6, and the highest such sum sampled every 0.25 s while they ran. gunicorn runs with
+  the flags of `make serve` (threaded workers, 4 threads each, 120 s timeout); a worker timeout
+  during an export would be reported.
+* Row 9 (issue #7): 10,000 articles with 10 claims each from 2 annotators (100,000 claims); the
+  curator's balance page (tables and SVG charts) for the whole corpus and for one annotator, and
+  `GET /api/v1/projects/bench/balance` for the whole corpus and for one outlet; server time as in
+  rows 1, 3 and 4, p50 of 5; the claim total the API reports is checked against the claims stored.
 """
 
 

@@ -341,7 +341,7 @@ def _status_kb(pid: int, key: str) -> int:
 
 
 class Gunicorn:
-    """``gunicorn --workers N --bind 127.0.0.1:PORT wsgi:app`` on a given database (make serve)."""
+    """gunicorn as ``make serve`` runs it (N threaded workers) on a given database."""
 
     def __init__(self, url: str, workers: int, log_dir: Path, timeout: int | None = None) -> None:
         self.url, self.workers, self.port = url, workers, free_port()
@@ -352,10 +352,11 @@ class Gunicorn:
     def __enter__(self) -> Gunicorn:
         env = {**os.environ, "DATABASE_URL": self.url, "SECRET_KEY": SECRET, "SOURCEMARK_ENV": "production",
                "FLASK_APP": "wsgi.py"}
-        command = [bin_path("gunicorn"), "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
+        # The flags of the Makefile's `serve` target: threaded workers (a long export keeps its
+        # worker's heartbeat), a 120 s timeout, 30 s to finish requests on shutdown.
+        command = [bin_path("gunicorn"), "--workers", str(self.workers), "--worker-class", "gthread",
+                   "--threads", "4", "--timeout", str(self.timeout or 120), "--bind", f"127.0.0.1:{self.port}",
                    "--graceful-timeout", "30"]
-        if self.timeout is not None:
-            command += ["--timeout", str(self.timeout)]
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen([*command, "wsgi:app"], cwd=ROOT, env=env, stdout=self.log,
                                         stderr=subprocess.STDOUT)
