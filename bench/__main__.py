@@ -219,7 +219,8 @@ METHOD = """\
   codes, two stances, a `client_id`) on 100 documents of 5 paragraphs, by one annotator.
 * Row 2: gunicorn with N workers and the flags of `make serve` (`SOURCEMARK_ENV=production`)
   on a copy of the template with 200 documents; 8 threads of this process, each with its own
-  annotator's token, send saves over plain sockets (HTTP/1.0, a connection per request) for a fixed time, then `GET /api/v1/projects` for the same time.
+  annotator's token, send saves over plain sockets (HTTP/1.0, a connection per request) for a
+  fixed time, then `GET /api/v1/projects` for the same time.
   Every `client_id` that got a 201 is then looked up in `claims`: lost, duplicated and phantom
   (stored without a 201) writes are counted. The load generator shares the 2 cores with the server.
 * Row 3: `GET /api/v1/documents/{id}` then `GET /api/v1/documents/{id}/claims` (5 claims of the
