@@ -27,7 +27,7 @@ class Base(DeclarativeBase):
 
 try:
     import fcntl
-except ImportError:  # not on Windows: writers there wait in SQLite's own busy handler
+except ImportError:  # Windows has no fcntl: writers there wait in SQLite's own busy handler
     fcntl = None  # type: ignore[assignment]
 
 
