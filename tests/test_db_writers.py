@@ -84,3 +84,20 @@ def test_writers_go_on_without_the_queue_when_its_lock_file_cannot_be_made(tmp_p
         assert conn.exec_driver_sql("SELECT writer FROM log").scalar() == "unqueued"
     assert not (tmp_path / "no-such-folder").exists()
     engine.dispose()
+
+
+def test_driver_rows_gives_plain_tuples_and_writes_out_in_lists(tmp_path: Path) -> None:
+    from sqlalchemy.orm import Session
+
+    from app.db import driver_rows
+
+    engine = _engine(tmp_path)
+    log = sa.table("log", sa.column("writer", sa.String), sa.column("at", sa.Float))
+    with engine.begin() as conn:
+        conn.execute(log.insert(), [{"writer": name, "at": at} for name, at in (("a", 1.0), ("b", 2.0), ("c", 3.0))])
+    with Session(engine) as session:
+        rows = driver_rows(session, sa.select(log.c.writer, log.c.at).where(log.c.writer.in_(["a", "c"]))
+                           .order_by(log.c.writer))
+    assert rows == [("a", 1.0), ("c", 3.0)]
+    assert all(type(row) is tuple for row in rows)
+    engine.dispose()

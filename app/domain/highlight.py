@@ -121,11 +121,7 @@ def highlighted_paragraphs(text: str, paragraphs: Sequence[ParagraphSpan], marks
         body = text[start:end]
         clean = escape if _needs_escaping(body) else None
         while k < count and positions[k] <= start:
-            leaving, joining = events[positions[k]]
-            if leaving:
-                active.difference_update(leaving)
-            if joining:
-                active.update(joining)
+            _cross(active, events[positions[k]])
             k += 1
         left = start
         while True:
@@ -153,12 +149,17 @@ def highlighted_paragraphs(text: str, paragraphs: Sequence[ParagraphSpan], marks
                 append(piece)
             if right == end:
                 break
-            leaving, joining = events[right]
-            if leaving:
-                active.difference_update(leaving)
-            if joining:
-                active.update(joining)
+            _cross(active, events[right])
             k += 1
             left = right
         append("</p>\n")
     return Markup("".join(out))
+
+
+def _cross(active: set[int], event: tuple[list[int], list[int]]) -> None:
+    """Cross one span boundary: the marks ending there leave ``active``, those starting there join."""
+    leaving, joining = event
+    if leaving:
+        active.difference_update(leaving)
+    if joining:
+        active.update(joining)

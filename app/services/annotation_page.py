@@ -14,8 +14,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.domain.text import ParagraphSpan
-from app.models import Claim, ClaimSegment, ClaimStance, Paragraph, Speaker
+from app.models import Claim, ClaimSegment, ClaimStance, Speaker
 
 
 class PageClaim(NamedTuple):
@@ -65,8 +64,6 @@ def _statements(by_annotator: bool) -> tuple[sa.Select[Any], sa.Select[Any], sa.
 
 
 _STATEMENTS = {by_annotator: _statements(by_annotator) for by_annotator in (False, True)}
-_PARAGRAPHS = (sa.select(Paragraph.index, Paragraph.start, Paragraph.end)
-               .where(Paragraph.document_id == sa.bindparam("document")).order_by(Paragraph.index))
 
 
 def page_claims(session: Session, document_id: int, layer: str, annotator_id: int | None) -> list[PageClaim]:
@@ -91,12 +88,6 @@ def page_claims(session: Session, document_id: int, layer: str, annotator_id: in
 def quoted_spans(claims: list[PageClaim]) -> list[tuple[int, int]]:
     """Content spans of the attributed (non-authorial) claims: what a bias marker's ``in_quote`` is read from."""
     return [(start, end) for c in claims if c.attribution != "authorial" for start, end, _text in c.segments]
-
-
-def page_paragraphs(session: Session, document_id: int) -> list[ParagraphSpan]:
-    """The document's paragraphs in order (offsets only)."""
-    rows = session.connection().execute(_PARAGRAPHS, {"document": document_id}).all()
-    return [ParagraphSpan(index, start, end) for index, start, end in rows]
 
 
 _SPEAKERS = (sa.select(Speaker.name, Speaker.role, Speaker.aliases)

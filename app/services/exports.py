@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.db import DriverQuery
 from app.domain.codebook import CodebookView
 from app.errors import DomainError, Forbidden
 from app.export import WRITERS, ExportFormat
@@ -118,32 +119,6 @@ def _row_filter(model: Any, request: ExportRequest) -> list[Any]:
 CLAIMS_PER_BATCH = 5000
 FIRST_BATCH_DOCUMENTS = 20
 MAX_BATCH_DOCUMENTS = 2000
-
-
-class _DriverQuery:
-    """A Core statement compiled once and run on the DBAPI cursor.
-
-    An export reads millions of rows: SQLAlchemy's ``Row`` objects and result processing cost
-    about as much again as the database (1-2 µs a row), so the hot queries return plain
-    tuples. Columns that would need type processing (timestamps, JSON) are selected as text
-    and converted by the caller.
-    """
-
-    def __init__(self, session: Session, stmt: sa.Select[Any]) -> None:
-        self._compiled = stmt.compile(dialect=session.connection().dialect)
-        self._sql = str(self._compiled)
-
-    def rows(self, connection: sa.Connection, **values: Any) -> list[tuple[Any, ...]]:
-        compiled = self._compiled
-        params: Any = compiled.construct_params(values)
-        if compiled.positional:
-            params = tuple(params[name] for name in compiled.positiontup or ())
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(self._sql, params)
-            return cursor.fetchall()
-        finally:
-            cursor.close()
 
 
 def _timestamp_text(column: Any, dialect: str) -> Any:
@@ -276,9 +251,9 @@ class _BundleReader:
         if request.document_ids is not None:
             # Checked ints, written into the SQL: the compiled statement then needs no expanding parameter.
             documents = documents.where(Document.id.in_([sa.literal_column(str(int(i))) for i in request.document_ids]))
-        self.documents = _DriverQuery(session, documents.order_by(Document.id).limit(
+        self.documents = DriverQuery(session, documents.order_by(Document.id).limit(
             sa.bindparam("limit", 1, type_=sa.Integer)))
-        self.paragraphs = _DriverQuery(session, sa.select(
+        self.paragraphs = DriverQuery(session, sa.select(
             Paragraph.document_id, Paragraph.start, Paragraph.end,
         ).where(Paragraph.document_id.between(lo, hi)).order_by(Paragraph.document_id, Paragraph.index))
         # Claims joined with their content segments (one row per segment, in order), stances
@@ -295,7 +270,7 @@ class _BundleReader:
                                   ClaimSegment.ordinal)
                         .where(ClaimSegment.claim_id == Claim.id).offset(0).lateral("segment"))
             on = sa.true()
-        self.claims = _DriverQuery(session, sa.select(
+        self.claims = DriverQuery(session, sa.select(
             Claim.id, Claim.document_id, _codes_key(dialect),
             Claim.source_start, Claim.source_end, Claim.source_text, Claim.cue_start, Claim.cue_end, Claim.cue_text,
             _json_text(Claim.verification), Claim.note,
@@ -304,14 +279,14 @@ class _BundleReader:
         ).select_from(Claim).outerjoin(segments, on)
             .where(Claim.document_id.between(lo, hi), *_row_filter(Claim, request))
             .order_by(Claim.document_id, Claim.id, segments.c.ordinal))
-        self.markers = _DriverQuery(session, sa.select(
+        self.markers = DriverQuery(session, sa.select(
             BiasMarker.id, BiasMarker.document_id, BiasMarker.annotator_id, BiasMarker.layer,
             BiasMarker.codebook_version, BiasMarker.version, BiasMarker.start, BiasMarker.end, BiasMarker.text,
             BiasMarker.bias_type, BiasMarker.target, BiasMarker.polarity, BiasMarker.note,
             _timestamp_text(BiasMarker.created_at, dialect), _timestamp_text(BiasMarker.updated_at, dialect),
         ).where(BiasMarker.document_id.between(lo, hi), *_row_filter(BiasMarker, request))
             .order_by(BiasMarker.document_id, BiasMarker.id))
-        self.labels = _DriverQuery(session, sa.select(
+        self.labels = DriverQuery(session, sa.select(
             ArticleLabel.document_id, ArticleLabel.annotator_id, ArticleLabel.layer, ArticleLabel.outlet,
             ArticleLabel.ownership, ArticleLabel.genre, ArticleLabel.frame, _json_text(ArticleLabel.slant),
             ArticleLabel.omissions, ArticleLabel.notes, ArticleLabel.version,

@@ -41,7 +41,7 @@ def _page(document_id: int, form: ClaimForm | None = None, status: int = 200) ->
     suggestions: list[dict[str, Any]] = []
     if own and request.args.get("suggest") == "1":
         suggestions = suggestion_service.document_suggestions(session(), user, document_id)["items"]
-    text_html = highlighted_paragraphs(ctx.document.text, page_service.page_paragraphs(session(), document_id),
+    text_html = highlighted_paragraphs(ctx.document.text, paragraph_spans(session(), document_id),
                                        page_marks(claims, markers, suggestions))
     if form is None:
         form = ClaimForm()
