@@ -93,7 +93,7 @@ def assignment_json(assignment: Any) -> dict[str, Any]:
             "updated_at": iso(assignment.updated_at)}
 
 
-# -- the annotation page (rows of app.services.annotation_page, not ORM objects) --------------------
+# -- the annotation page (claims.list_claims's ClaimRecords, not ORM objects) --------------------
 
 
 def truncate(text: str, length: int, end: str = "...", leeway: int = 5) -> str:
@@ -113,12 +113,12 @@ def page_claim_rows(claims: list[Any]) -> dict[str, Any]:
     """What the page's script reads of the claims to edit or delete them, as one compact table:
     ``{"fields": [...], "rows": [[...], ...]}``. Spans are ``[start, end]`` (the script has the
     text), ``content`` a list of them, ``speaker`` the name, ``stances`` ``[target, value]`` pairs."""
-    rows = [[c.id, c.version, [[start, end] for start, end, _text in c.segments],
+    rows = [[c.id, c.version, [[s.start, s.end] for s in c.segments],
              None if c.source_start is None else [c.source_start, c.source_end],
              None if c.cue_start is None else [c.cue_start, c.cue_end],
-             c.speaker_name if c.speaker_id is not None else None, c.attribution, c.source_specificity,
+             c.speaker.name if c.speaker is not None else None, c.attribution, c.source_specificity,
              c.speaker_resolution, c.cue_valence, c.claim_type, c.check_worthiness, c.authorial_stance, c.note,
-             c.stances] for c in claims]
+             [[s.target, s.value] for s in c.stances]] for c in claims]
     return {"fields": PAGE_CLAIM_FIELDS, "rows": rows}
 
 
@@ -139,11 +139,12 @@ def claim_list_html(claims: list[Any], codebook: CodebookView, delete_base: str 
             meta.append(claim_type.get(c.claim_type, c.claim_type))
         if c.check_worthiness:
             meta.append(c.check_worthiness)
-        meta += [f"{target} {value}" for target, value in c.stances if value != "none"]
-        quote = truncate(" … ".join(text for _start, _end, text in c.segments), 160)
-        speaker = speakers.get(c.speaker_name)
+        meta += [f"{s.target} {s.value}" for s in c.stances if s.value != "none"]
+        quote = truncate(" … ".join(s.text for s in c.segments), 160)
+        name = c.speaker.name if c.speaker is not None else None
+        speaker = speakers.get(name)
         if speaker is None:
-            speaker = speakers[c.speaker_name] = escape(c.speaker_name or "no speaker")
+            speaker = speakers[name] = escape(name or "no speaker")
         item = (f'<li id="c{c.id}" data-claim="{c.id}" tabindex="-1"><div class="quote">“{escape(quote)}”</div>'
                 f'<div class="meta"><strong>{speaker}</strong> · '
                 f'{escape(" · ".join(meta))}')

@@ -26,10 +26,10 @@ class Mark(NamedTuple):
 
 
 def page_marks(claims: Iterable[Any], markers: Iterable[Any], suggestions: Sequence[dict[str, Any]]) -> list[Mark]:
-    """The spans the annotation page highlights: each claim's content segments ``(start, end, text)``,
-    source and cue, each bias marker, and each suggestion's content (``claim_id`` is then
-    ``-(index + 1)``: never a claim's id)."""
-    marks = [Mark(start, end, c.id, "content") for c in claims for start, end, _text in c.segments]
+    """The spans the annotation page highlights: each claim's content segments, source and cue,
+    each bias marker, and each suggestion's content (``claim_id`` is then ``-(index + 1)``: never
+    a claim's id)."""
+    marks = [Mark(s.start, s.end, c.id, "content") for c in claims for s in c.segments]
     marks += [Mark(c.source_start, c.source_end or 0, c.id, "source") for c in claims if c.source_start is not None]
     marks += [Mark(c.cue_start, c.cue_end or 0, c.id, "cue") for c in claims if c.cue_start is not None]
     marks += [Mark(m.start, m.end, m.id, "bias") for m in markers]

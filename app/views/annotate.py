@@ -28,7 +28,7 @@ bp = Blueprint("annotate", __name__)
 
 def _page(document_id: int, form: ClaimForm | None = None, status: int = 200) -> tuple[str, int]:
     """The annotation page of one layer (the caller's own by default). Its text, claim list and data
-    for the script are built in Python from plain rows (app.services.annotation_page)."""
+    for the script are built in Python from plain rows (claims.list_claims, app.services.annotation_page)."""
     user = acting_user()
     assert user is not None
     ctx = claim_service.load_document_context(session(), user, document_id)
@@ -36,7 +36,7 @@ def _page(document_id: int, form: ClaimForm | None = None, status: int = 200) ->
                                                       request.args.get("layer"))
     own = annotator_id == user.id and layer == "annotator"
     editable = own or (layer == "gold" and ctx.access.is_curator)
-    claims = page_service.page_claims(session(), document_id, layer, annotator_id)
+    claims = claim_service.list_claims(session(), document_id, layer, annotator_id)
     markers = marker_service.list_markers(session(), document_id, layer, annotator_id)
     suggestions: list[dict[str, Any]] = []
     if own and request.args.get("suggest") == "1":
