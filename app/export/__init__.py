@@ -34,6 +34,8 @@ class ExportFormat:
     media_type: str
     extension: str  # without the leading dot; may be compound ("csv.zip")
     description: str
+    # The writer reads ``RowBundle``s (claims as database rows) as well as ``DocumentBundle``s.
+    reads_rows: bool = False
 
 
 WRITERS: dict[str, ExportFormat] = {
@@ -42,14 +44,15 @@ WRITERS: dict[str, ExportFormat] = {
         ExportFormat(
             "csv", write_csv, "application/zip", "csv.zip",
             "CSV tables, spreadsheet-safe (zip: claims, stances, bias spans, articles, speakers, codebook)",
+            reads_rows=True,
         ),
         ExportFormat(
             "csv-raw", write_csv_raw, "application/zip", "raw-csv.zip",
-            "CSV tables with the exact text, for R and pandas (zip)",
+            "CSV tables with the exact text, for R and pandas (zip)", reads_rows=True,
         ),
         ExportFormat(
             "jsonl", write_jsonl, "application/x-ndjson", "jsonl",
-            "JSON Lines, one document per line, lossless",
+            "JSON Lines, one document per line, lossless", reads_rows=True,
         ),
         ExportFormat(
             "webanno", write_webanno, WEBANNO_MEDIA_TYPE, "jsonld",

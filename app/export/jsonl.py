@@ -16,13 +16,15 @@ from typing import Any
 
 from app.export.common import ParagraphLocator, document_metadata, paragraph_locator
 from app.export.model import (
-    ClaimOut,
+    ClaimCodes,
     DocumentBundle,
     ExportContext,
     LabelsOut,
     MarkerOut,
+    RowBundle,
     SpanOut,
     SpeakerOut,
+    row_bundle,
 )
 from app.export.streams import text_chunks
 
@@ -30,6 +32,7 @@ FORMAT_VERSION = 1
 # Distinct ``codes_key``s whose JSON a writer keeps (a few hundred in practice).
 KEYED_CODES_LIMIT = 20_000
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+loads = json.loads
 
 
 def speaker_record(speaker: SpeakerOut) -> dict[str, Any]:
@@ -100,59 +103,90 @@ class DocumentLines:
             f'"paragraph":{"null" if paragraph is None else paragraph}}}'
         )
 
-    def _codes(self, claim: ClaimOut) -> tuple[str, str]:
+    def _codes(self, codes: ClaimCodes) -> tuple[str, str]:
         """The members for the recurring fields: annotator … version, and attribution … check_worthiness."""
         value = self._values
-        speaker = claim.speaker
+        speaker = codes.speaker
         speaker_id = None if speaker is None else speaker.id
         speaker_json = self._speakers.get(speaker_id)
         if speaker_json is None:
             speaker_json = self._speaker(speaker)  # type: ignore[arg-type]  # None is always cached
-        stances = claim.stances
+        stances = codes.stances
         stance_text = ",".join([
             f'{{"target":{value[target]},"value":{value[stance]}}}' for target, stance in stances.items()
         ]) if stances else ""
-        verifiable = claim.verifiable
+        verifiable = codes.verifiable
         return (
-            f'"annotator":{value[claim.annotator]},"layer":{value[claim.layer]},'
-            f'"codebook_version":{claim.codebook_version},"version":{claim.version},',
-            f'"attribution":{value[claim.attribution]},'
-            f'"source_specificity":{value[claim.source_specificity]},'
-            f'"speaker":{speaker_json},"speaker_resolution":{value[claim.speaker_resolution]},'
-            f'"cue_valence":{value[claim.cue_valence]},"stances":[{stance_text}],'
-            f'"authorial_stance":{value[claim.authorial_stance]},"claim_type":{value[claim.claim_type]},'
-            f'"claim_type_ff":{value[claim.claim_type_ff]},'
+            f'"annotator":{value[codes.annotator]},"layer":{value[codes.layer]},'
+            f'"codebook_version":{codes.codebook_version},"version":{codes.version},',
+            f'"attribution":{value[codes.attribution]},'
+            f'"source_specificity":{value[codes.source_specificity]},'
+            f'"speaker":{speaker_json},"speaker_resolution":{value[codes.speaker_resolution]},'
+            f'"cue_valence":{value[codes.cue_valence]},"stances":[{stance_text}],'
+            f'"authorial_stance":{value[codes.authorial_stance]},"claim_type":{value[codes.claim_type]},'
+            f'"claim_type_ff":{value[codes.claim_type_ff]},'
             f'"verifiable":{"null" if verifiable is None else "true" if verifiable else "false"},'
-            f'"check_worthiness":{value[claim.check_worthiness]},',
+            f'"check_worthiness":{value[codes.check_worthiness]},',
         )
 
-    def claim(self, claim: ClaimOut, locate: ParagraphLocator) -> str:
-        span = self._span
-        segments = claim.content
-        if len(segments) == 1:  # most claims: no list to build and join
-            content = span(segments[0], locate)
-        else:
-            content = ",".join([span(segment, locate) for segment in segments])
-        key = claim.codes_key
-        if key is None:
-            head, middle = self._codes(claim)
-        else:
-            codes = self._by_key.get(key)
-            if codes is None:
-                if len(self._by_key) >= KEYED_CODES_LIMIT:
-                    self._by_key.clear()
-                codes = self._by_key[key] = self._codes(claim)
-            head, middle = codes
-        verification = claim.verification
-        note = claim.note
-        return (
-            f'{{"id":{claim.id},{head}"content":[{content}],'
-            f'"source":{span(claim.source, locate)},"cue":{span(claim.cue, locate)},{middle}'
-            f'"verification":{"null" if verification is None else _dumps(verification)},'
-            f'"note":{"null" if note is None else _json_string(note)},'
-            f'"n_bias_spans_overlapping":{claim.n_bias_spans_overlapping},'
-            f'"created_at":{_json_string(claim.created_at)},"updated_at":{_json_string(claim.updated_at)}}}'
-        )
+    def _keyed(self, key: object, codes: ClaimCodes) -> tuple[str, str]:
+        if len(self._by_key) >= KEYED_CODES_LIMIT:
+            self._by_key.clear()
+        members = self._by_key[key] = self._codes(codes)
+        return members
+
+    def claims(self, bundle: RowBundle, locate: ParagraphLocator) -> str:
+        """The document's claims as JSON objects, comma-separated (hot path: a million must take seconds)."""
+        by_key = self._by_key
+        codes = bundle.codes
+        timestamps = bundle.timestamps
+        more = bundle.more_segments
+        overlaps = bundle.overlaps
+        out = []
+        for (claim_id, _document_id, key, source_start, source_end, source_text, cue_start, cue_end, cue_text,
+             verification, note, created, updated, start, end, segment_text, paragraph) in bundle.claims:
+            members = by_key.get(key)
+            if members is None:
+                members = self._keyed(key, codes[key])
+            head, middle = members
+            if start is None:
+                content = ""
+            else:
+                if paragraph is None:
+                    paragraph = locate(start)
+                content = (f'{{"start":{start},"end":{end},"text":{_json_string(segment_text)},'
+                           f'"paragraph":{"null" if paragraph is None else paragraph}}}')
+                if more and claim_id in more:
+                    content = ",".join([content, *[self._segment(*s, locate) for s in more[claim_id]]])
+            if source_start is None:
+                source = "null"
+            else:
+                place = locate(source_start)
+                source = (f'{{"start":{source_start},"end":{source_end or 0},"text":{_json_string(source_text or "")},'
+                          f'"paragraph":{"null" if place is None else place}}}')
+            if cue_start is None:
+                cue = "null"
+            else:
+                place = locate(cue_start)
+                cue = (f'{{"start":{cue_start},"end":{cue_end or 0},"text":{_json_string(cue_text or "")},'
+                       f'"paragraph":{"null" if place is None else place}}}')
+            if verification is not None:
+                verification = _dumps(loads(verification) if isinstance(verification, str) else verification)
+            out.append(
+                f'{{"id":{claim_id},{head}"content":[{content}],"source":{source},"cue":{cue},{middle}'
+                f'"verification":{"null" if verification is None else verification},'
+                f'"note":{"null" if note is None else _json_string(note)},'
+                f'"n_bias_spans_overlapping":{overlaps.get(claim_id, 0) if overlaps else 0},'
+                f'"created_at":{_json_string(timestamps[created])},"updated_at":{_json_string(timestamps[updated])}}}'
+            )
+        return ",".join(out)
+
+    @staticmethod
+    def _segment(start: int, end: int, text: str, paragraph: int | None, locate: ParagraphLocator) -> str:
+        if paragraph is None:
+            paragraph = locate(start)
+        return (f'{{"start":{start},"end":{end},"text":{_json_string(text)},'
+                f'"paragraph":{"null" if paragraph is None else paragraph}}}')
 
     def marker(self, marker: MarkerOut, locate: ParagraphLocator) -> str:
         value = self._values
@@ -167,15 +201,15 @@ class DocumentLines:
             f'"created_at":{_json_string(marker.created_at)},"updated_at":{_json_string(marker.updated_at)}}}'
         )
 
-    def document(self, bundle: DocumentBundle) -> str:
+    def document(self, bundle: DocumentBundle | RowBundle) -> str:
         return "".join(self.pieces(bundle))
 
-    def pieces(self, bundle: DocumentBundle) -> tuple[str, ...]:
+    def pieces(self, bundle: DocumentBundle | RowBundle) -> tuple[str, ...]:
         """The document's line (with its newline) in pieces: the text and the claims are the bulk of
         an export, and are copied once less than they would be into one string."""
+        bundle = row_bundle(bundle)
         document = bundle.document
         locate = paragraph_locator(document.paragraphs)
-        claim = self.claim
         marker = self.marker
         paragraphs = ",".join([
             f'{{"index":{index},"start":{start},"end":{end}}}'
@@ -187,13 +221,13 @@ class DocumentLines:
             _json_string(document.text),
             f',"text_hash":{_json_string(document.text_hash)},'
             f'"metadata":{_dumps(document_metadata(document))},"paragraphs":[{paragraphs}],"claims":[',
-            ",".join([claim(c, locate) for c in bundle.claims]),
+            self.claims(bundle, locate),
             f'],"bias_spans":[{",".join([marker(m, locate) for m in bundle.markers])}],'
             f'"article_labels":{labels}}}\n',
         )
 
 
-def write_jsonl(ctx: ExportContext, bundles: Iterable[DocumentBundle]) -> Iterator[bytes]:
+def write_jsonl(ctx: ExportContext, bundles: Iterable[DocumentBundle | RowBundle]) -> Iterator[bytes]:
     """One line per document, handed on in chunks of about 256 kB."""
     lines = DocumentLines(ctx)
     pieces = lines.pieces

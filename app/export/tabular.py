@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from json import loads
 from typing import Any
 
 from app.export.common import SEGMENT_JOINER, ParagraphLocator, paragraph_locator, zip_date_time
@@ -27,7 +28,15 @@ from app.export.flat import (
     Flattener,
     text_column_indexes,
 )
-from app.export.model import ClaimOut, DocumentBundle, ExportContext, MarkerOut, SpeakerOut
+from app.export.model import (
+    ClaimCodes,
+    DocumentBundle,
+    ExportContext,
+    MarkerOut,
+    RowBundle,
+    SpeakerOut,
+    row_bundle,
+)
 from app.export.streams import (
     STREAM_CHUNK_BYTES,
     BinaryWriter,
@@ -38,12 +47,12 @@ from app.export.streams import (
 )
 
 
-def write_csv(ctx: ExportContext, bundles: Iterable[DocumentBundle]) -> Iterator[bytes]:
+def write_csv(ctx: ExportContext, bundles: Iterable[DocumentBundle | RowBundle]) -> Iterator[bytes]:
     """Spreadsheet-safe zip of CSV tables (BOM, formula prefix on text cells)."""
     return _write_tables(ctx, bundles, neutralise=True)
 
 
-def write_csv_raw(ctx: ExportContext, bundles: Iterable[DocumentBundle]) -> Iterator[bytes]:
+def write_csv_raw(ctx: ExportContext, bundles: Iterable[DocumentBundle | RowBundle]) -> Iterator[bytes]:
     """Exact-text zip of CSV tables (no BOM, no prefix) for R and pandas."""
     return _write_tables(ctx, bundles, neutralise=False)
 
@@ -89,82 +98,102 @@ class CsvLines:
         text = self._cells.text
         return ",".join(["" if c is None else text(c) if isinstance(c, str) else str(c) for c in cells])
 
-    def _codes(self, claim: ClaimOut) -> tuple[str, str, str, str, list[str]]:
+    def _codes(self, codes: ClaimCodes) -> tuple[str, str, str, str, list[str]]:
         """The cells of the recurring fields, in four runs of claims.csv, and the stances.csv line tails.
 
         Runs: annotator … version; attribution; source_specificity; cue_valence … the stances.
         The tails start with an empty string, so ``"<id>,<doc>".join(tails)`` gives the lines.
         """
         code = self._cells.repeated
-        speaker = claim.speaker
+        speaker = codes.speaker
         speaker_cells = self._speakers.get(None if speaker is None else speaker.id)
         if speaker_cells is None:
             speaker_cells = self._speaker(speaker)  # type: ignore[arg-type]  # None is always cached
-        stances = claim.stances
+        stances = codes.stances
         if stances:
             stance_cells = ",".join([code[stances.get(target)] for target in self._targets])
         else:
             stance_cells = self._no_stances
-        verifiable = claim.verifiable
-        annotator_layer = f"{code[claim.annotator]},{code[claim.layer]}"
+        verifiable = codes.verifiable
+        annotator_layer = f"{code[codes.annotator]},{code[codes.layer]}"
         return (
-            f"{annotator_layer},{claim.codebook_version},{claim.version}",
-            code[claim.attribution],
-            code[claim.source_specificity],
-            f"{code[claim.cue_valence]},{speaker_cells},{code[claim.speaker_resolution]},{code[claim.claim_type]},"
-            f"{code[claim.claim_type_ff]},{'' if verifiable is None else 1 if verifiable else 0},"
-            f"{code[claim.check_worthiness]},{code[claim.authorial_stance]},{stance_cells}",
+            f"{annotator_layer},{codes.codebook_version},{codes.version}",
+            code[codes.attribution],
+            code[codes.source_specificity],
+            f"{code[codes.cue_valence]},{speaker_cells},{code[codes.speaker_resolution]},{code[codes.claim_type]},"
+            f"{code[codes.claim_type_ff]},{'' if verifiable is None else 1 if verifiable else 0},"
+            f"{code[codes.check_worthiness]},{code[codes.authorial_stance]},{stance_cells}",
             ["", *[f",{annotator_layer},{code[target]},{code[value]}\r\n" for target, value in stances.items()]],
         )
 
-    def _keyed_codes(self, claim: ClaimOut) -> tuple[str, str, str, str, list[str]]:
-        """``_codes``, encoded once per ``codes_key`` when the claim carries one."""
-        key = claim.codes_key
-        if key is None:
-            return self._codes(claim)
-        cells = self._by_key.get(key)
-        if cells is None:
-            if len(self._by_key) >= KEYED_CODES_LIMIT:
-                self._by_key.clear()
-            cells = self._by_key[key] = self._codes(claim)
+    def _keyed(self, key: object, codes: ClaimCodes) -> tuple[str, str, str, str, list[str]]:
+        """``_codes``, kept for the claims with the same key."""
+        if len(self._by_key) >= KEYED_CODES_LIMIT:
+            self._by_key.clear()
+        cells = self._by_key[key] = self._codes(codes)
         return cells
 
-    def claim(self, claim: ClaimOut, locate: ParagraphLocator) -> str:
+    def claims(self, bundle: RowBundle, locate: ParagraphLocator) -> list[str]:
+        """The ``claims.csv`` lines of a document's claims (hot path: a million must take seconds)."""
         text = self._cells.text
-        content = claim.content
-        first = content[0]
-        if len(content) == 1:
-            segments = f"{first.start}-{first.end}"
-            content_text = text(first.text)
-            end = first.end
-        else:
-            segments = ";".join(f"{s.start}-{s.end}" for s in content)
-            content_text = text(SEGMENT_JOINER.join(s.text for s in content))
-            end = content[-1].end
-        paragraph = first.paragraph if first.paragraph is not None else locate(first.start)
-        source = claim.source
-        source_cells = ",," if source is None else f"{source.start},{source.end},{text(source.text)}"
-        cue = claim.cue
-        cue_cells = ",," if cue is None else f"{cue.start},{cue.end},{text(cue.text)}"
-        head, attribution, specificity, middle, _tails = self._keyed_codes(claim)
-        verification = claim.verification
-        verification_cells = ",,,," if not verification else self._verification(verification)
-        note = claim.note
-        return (
-            f"{claim.id},{claim.document_id},{'' if paragraph is None else paragraph},{head},"
-            f"{first.start},{end},{segments},{len(content)},{content_text},{attribution},{source_cells},"
-            f"{specificity},{cue_cells},{middle},{verification_cells},"
-            f"{claim.n_bias_spans_overlapping},{'' if note is None else text(note)},{text(claim.created_at)},"
-            f"{text(claim.updated_at)}\r\n"
-        )
+        by_key = self._by_key
+        codes = bundle.codes
+        timestamps = bundle.timestamps
+        more = bundle.more_segments
+        overlaps = bundle.overlaps
+        lines = []
+        for (claim_id, document_id, key, source_start, source_end, source_text, cue_start, cue_end, cue_text,
+             verification, note, created, updated, start, end, segment_text, paragraph) in bundle.claims:
+            cells = by_key.get(key)
+            if cells is None:
+                cells = self._keyed(key, codes[key])
+            head, attribution, specificity, middle, _tails = cells
+            if more and claim_id in more:
+                rest = more[claim_id]
+                segments = f"{start}-{end};" + ";".join([f"{s[0]}-{s[1]}" for s in rest])
+                content_text = text(SEGMENT_JOINER.join([segment_text, *[s[2] for s in rest]]))
+                count = 1 + len(rest)
+                last_end = rest[-1][1]
+            elif start is not None:
+                segments = f"{start}-{end}"
+                content_text = text(segment_text)
+                count = 1
+                last_end = end
+            else:  # no content: nothing to place
+                segments = content_text = ""
+                count = 0
+                start = last_end = ""
+            if paragraph is None and start != "":
+                paragraph = locate(start)
+            source_cells = (",," if source_start is None
+                            else f"{source_start},{source_end or 0},{text(source_text or '')}")
+            cue_cells = ",," if cue_start is None else f"{cue_start},{cue_end or 0},{text(cue_text or '')}"
+            if verification is not None and isinstance(verification, str):
+                verification = loads(verification)
+            verification_cells = self._verification(verification) if verification else ",,,,"
+            lines.append(
+                f"{claim_id},{document_id},{'' if paragraph is None else paragraph},{head},"
+                f"{start},{last_end},{segments},{count},{content_text},{attribution},{source_cells},"
+                f"{specificity},{cue_cells},{middle},{verification_cells},"
+                f"{overlaps.get(claim_id, 0) if overlaps else 0},{'' if note is None else text(note)},"
+                f"{text(timestamps[created])},{text(timestamps[updated])}\r\n"
+            )
+        return lines
 
-    def stances(self, claim: ClaimOut) -> list[str]:
-        ident = f"{claim.id},{claim.document_id}"
-        return [ident + tail for tail in self._keyed_codes(claim)[4][1:]]
-
-    def stance_block(self, claim: ClaimOut) -> str:
-        """The claim's stances.csv lines, one string."""
-        return f"{claim.id},{claim.document_id}".join(self._keyed_codes(claim)[4])
+    def stances(self, bundle: RowBundle) -> list[str]:
+        """The ``stances.csv`` lines of a document's claims: one per claim and target."""
+        by_key = self._by_key
+        codes = bundle.codes
+        blocks = []
+        for row in bundle.claims:
+            key = row[2]
+            cells = by_key.get(key)
+            if cells is None:
+                cells = self._keyed(key, codes[key])
+            tails = cells[4]
+            if len(tails) > 1:
+                blocks.append(f"{row[0]},{row[1]}".join(tails))
+        return blocks
 
     def marker(self, marker: MarkerOut, locate: ParagraphLocator) -> str:
         text = self._cells.text
@@ -181,7 +210,7 @@ class CsvLines:
 
 
 def _write_tables(
-    ctx: ExportContext, bundles: Iterable[DocumentBundle], *, neutralise: bool
+    ctx: ExportContext, bundles: Iterable[DocumentBundle | RowBundle], *, neutralise: bool
 ) -> Iterator[bytes]:
     flat = Flattener(ctx)
 
@@ -203,16 +232,16 @@ def _write_tables(
                 bias = table(spools["bias_spans.csv"], BIAS_COLUMNS)
                 articles = table(spools["articles.csv"], flat.article_columns)
                 lines = CsvLines(flat, claims.cells)
-                claim_line = lines.claim
-                stance_block = lines.stance_block
+                claim_lines = lines.claims
+                stance_lines = lines.stances
                 marker_line = lines.marker
                 # The first bytes (the zip's local header) leave as soon as they exist: a quick
                 # first byte. Then chunks of STREAM_CHUNK_BYTES.
                 chunk_bytes = 1
-                for bundle in bundles:
+                for bundle in map(row_bundle, bundles):
                     locate = paragraph_locator(bundle.document.paragraphs)
-                    claims.write_lines([claim_line(claim, locate) for claim in bundle.claims])
-                    stances.write_lines([stance_block(claim) for claim in bundle.claims if claim.stances])
+                    claims.write_lines(claim_lines(bundle, locate))
+                    stances.write_lines(stance_lines(bundle))
                     if bundle.markers:
                         bias.write_lines([marker_line(marker, locate) for marker in bundle.markers])
                     articles.writerows(flat.article_rows(bundle))

@@ -26,12 +26,14 @@ from app.domain.codebook import CodebookView
 from app.errors import DomainError, Forbidden
 from app.export import WRITERS, ExportFormat
 from app.export.model import (
+    ClaimCodes,
     ClaimOut,
     DocumentBundle,
     DocumentOut,
     ExportContext,
     LabelsOut,
     MarkerOut,
+    RowBundle,
     SpanOut,
     SpeakerOut,
 )
@@ -184,12 +186,11 @@ class _IsoTimestamps(dict[str | None, str]):
         return text
 
 
-class _ClaimCodes(dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]]):
-    """``codes_key`` text → the ``ClaimOut`` fields it stands for, decoded once per combination.
+class _ClaimCodes(dict[str, ClaimCodes]):
+    """``codes_key`` text → the ``ClaimCodes`` it stands for, decoded once per combination.
 
-    Returns two tuples: (annotator, layer, codebook_version, version) and (attribution …
-    check_worthiness), in ``ClaimOut``'s field order. Stances dicts are shared by the claims of a
-    combination (read-only). Bounded, in case every claim of an export is a combination of its own.
+    Stances dicts are shared by the claims of a combination (read-only). Bounded, in case every
+    claim of an export is a combination of its own.
     """
 
     LIMIT = 20_000
@@ -202,17 +203,17 @@ class _ClaimCodes(dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]]):
         self._speakers = speakers
         self._codebook = codebook
 
-    def __missing__(self, key: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    def __missing__(self, key: str) -> ClaimCodes:
         (annotator_id, codebook_version, version, attribution, specificity, speaker_id, resolution, valence,
          authorial, claim_type, worthiness, stances) = json.loads(key)
         if isinstance(stances, str):  # SQLite hands the sub-select's JSON over as text
             stances = json.loads(stances)
         codebook = self._codebook
-        codes = (
-            (self._users.get(annotator_id, ""), self._layer, codebook_version, version),
-            (attribution, specificity, self._speakers.get(speaker_id) if speaker_id else None, resolution, valence,
-             {str(target): str(value) for target, value in stances or ()}, authorial, claim_type,
-             codebook.claim_type_ff(claim_type), codebook.verifiable(claim_type), worthiness),
+        codes = ClaimCodes(
+            self._users.get(annotator_id, ""), self._layer, codebook_version, version,
+            attribution, specificity, self._speakers.get(speaker_id) if speaker_id else None, resolution, valence,
+            {str(target): str(value) for target, value in stances or ()}, authorial, claim_type,
+            codebook.claim_type_ff(claim_type), codebook.verifiable(claim_type), worthiness,
         )
         if len(self) >= self.LIMIT:
             self.clear()
@@ -234,8 +235,10 @@ class _Batch:
 class _BundleReader:
     """Reads the export's rows a batch of documents at a time (a range of document ids per query)."""
 
-    def __init__(self, session: Session, request: ExportRequest, speakers: dict[int, SpeakerOut]) -> None:
+    def __init__(self, session: Session, request: ExportRequest, speakers: dict[int, SpeakerOut],
+                 rows: bool = False) -> None:
         self.request = request
+        self.rows = rows
         self.speakers = speakers
         self.codebook = request.codebook
         dialect = session.connection().dialect.name
@@ -310,7 +313,7 @@ class _BundleReader:
         per_document = max(len(batch.claims) / len(batch.documents), 1.0)
         return max(1, min(MAX_BATCH_DOCUMENTS, int(CLAIMS_PER_BATCH / per_document)))
 
-    def bundles(self) -> Iterator[DocumentBundle]:
+    def bundles(self) -> Iterator[DocumentBundle | RowBundle]:
         if self.prefetch:
             yield from self._prefetched_bundles()
             return
@@ -325,7 +328,7 @@ class _BundleReader:
             yield from self._bundles(batch)
             batch = self._fetch(session.connection(), batch.documents[-1][0], size)
 
-    def _prefetched_bundles(self) -> Iterator[DocumentBundle]:
+    def _prefetched_bundles(self) -> Iterator[DocumentBundle | RowBundle]:
         """PostgreSQL: a reader thread fetches the next batch while this one becomes bundles and bytes.
 
         The server runs the queries in its own process and the driver waits for a whole result
@@ -351,7 +354,7 @@ class _BundleReader:
                 pending.cancel()
                 concurrent.futures.wait([pending])  # the connection is closed only once it is idle
 
-    def _bundles(self, batch: _Batch) -> Iterator[DocumentBundle]:
+    def _bundles(self, batch: _Batch) -> Iterator[DocumentBundle | RowBundle]:
         counts = self.request.counts
         documents = batch.documents
         wanted = {row[0] for row in documents}
@@ -359,22 +362,61 @@ class _BundleReader:
         for doc_id, start, end in batch.paragraphs:
             if doc_id in wanted:
                 paragraphs[doc_id].append((start, end))
-        claims_by_doc = self._claims(batch.claims, wanted)
         markers_by_doc = self._markers(batch.markers, wanted)
         labels_by_doc = self._labels(batch.labels, wanted)
+        if self.rows:
+            rows_by_doc, more = self._claim_rows(batch.claims, wanted)
+            codes = self.codes
+            timestamps = self.timestamps
+        else:
+            claims_by_doc = self._claims(batch.claims, wanted)
         for (doc_id, title, text, text_hash, source, url, author, published, external_id, meta) in documents:
-            claims = claims_by_doc.get(doc_id, [])
+            document = DocumentOut(
+                id=doc_id, title=title, text=text, text_hash=text_hash, paragraphs=paragraphs[doc_id],
+                source=source, url=url, author=author, published=published, external_id=external_id,
+                meta=dict(json.loads(meta) or {}) if meta else {})
             markers = markers_by_doc.get(doc_id, [])
+            counts["documents"] = counts.get("documents", 0) + 1
+            if self.rows:
+                rows = rows_by_doc.get(doc_id, [])
+                overlaps = _row_overlaps(rows, more, codes, markers) if markers else {}
+                counts["claims"] = counts.get("claims", 0) + len(rows)
+                yield RowBundle(document, rows, markers, labels_by_doc.get(doc_id, []), codes, timestamps,
+                                more, overlaps)
+                continue
+            claims = claims_by_doc.get(doc_id, [])
             if markers:
                 _derive_overlaps(claims, markers)
-            counts["documents"] = counts.get("documents", 0) + 1
             counts["claims"] = counts.get("claims", 0) + len(claims)
-            yield DocumentBundle(
-                document=DocumentOut(
-                    id=doc_id, title=title, text=text, text_hash=text_hash, paragraphs=paragraphs[doc_id],
-                    source=source, url=url, author=author, published=published, external_id=external_id,
-                    meta=dict(json.loads(meta) or {}) if meta else {}),
-                claims=claims, markers=markers, labels=labels_by_doc.get(doc_id, []))
+            yield DocumentBundle(document=document, claims=claims, markers=markers,
+                                 labels=labels_by_doc.get(doc_id, []))
+
+    @staticmethod
+    def _claim_rows(rows: list[Any], wanted: set[int]
+                    ) -> tuple[dict[int, list[Any]], dict[int, list[tuple[int, int, str, int | None]]]]:
+        """The batch's claim rows by document (one row per claim: its first segment), and the
+        further segments of the claims that have several."""
+        rows_by_doc: dict[int, list[Any]] = {}
+        more: dict[int, list[tuple[int, int, str, int | None]]] = {}
+        group: list[Any] = []
+        append = group.append
+        last_doc = last_id = None
+        for row in rows:
+            claim_id = row[0]
+            if claim_id == last_id:  # a further segment of the claim just seen
+                if row[1] in wanted:
+                    more.setdefault(claim_id, []).append((row[13], row[14], row[15], row[16]))
+                continue
+            last_id = claim_id
+            doc_id = row[1]
+            if doc_id != last_doc:
+                if doc_id not in wanted:  # a document of another project within the id range
+                    continue
+                last_doc = doc_id
+                group = rows_by_doc[doc_id] = []
+                append = group.append
+            append(row)
+        return rows_by_doc, more
 
     def _claims(self, rows: list[tuple[Any, ...]], wanted: set[int]) -> dict[int, list[ClaimOut]]:
         """The batch's claims by document, in claim id order, each with its segments in order."""
@@ -397,12 +439,14 @@ class _BundleReader:
                     continue
                 last_doc = doc_id
                 group = claims_by_doc[doc_id] = []
-            head, middle = codes[key]
+            c = codes[key]
             group.append(ClaimOut(
-                claim_id, doc_id, *head, content,
+                claim_id, doc_id, c.annotator, c.layer, c.codebook_version, c.version, content,
                 None if source_start is None else SpanOut(source_start, source_end or 0, source_text or ""),
                 None if cue_start is None else SpanOut(cue_start, cue_end or 0, cue_text or ""),
-                *middle, None if verification is None else loads(verification), note,
+                c.attribution, c.source_specificity, c.speaker, c.speaker_resolution, c.cue_valence, c.stances,
+                c.authorial_stance, c.claim_type, c.claim_type_ff, c.verifiable, c.check_worthiness,
+                None if verification is None else loads(verification), note,
                 timestamps[created], timestamps[updated], 0, key))
         return claims_by_doc
 
@@ -434,9 +478,27 @@ class _BundleReader:
         return labels_by_doc
 
 
-def iter_bundles(session: Session, request: ExportRequest, speakers: dict[int, SpeakerOut]) -> Iterator[DocumentBundle]:
-    """Every selected document with its claims, markers and labels, a batch of documents at a time."""
-    return _BundleReader(session, request, speakers).bundles()
+def iter_bundles(session: Session, request: ExportRequest, speakers: dict[int, SpeakerOut],
+                 rows: bool = False) -> Iterator[DocumentBundle | RowBundle]:
+    """Every selected document with its claims, markers and labels, a batch of documents at a time:
+    ``RowBundle``s with ``rows`` (for the writers that read them), else ``DocumentBundle``s."""
+    return _BundleReader(session, request, speakers, rows).bundles()
+
+
+def _row_overlaps(rows: list[Any], more: dict[int, list[tuple[int, int, str, int | None]]],
+                  codes: Any, markers: list[MarkerOut]) -> dict[int, int]:
+    """``_derive_overlaps`` for claim rows: sets the markers' in_quote, returns the claims' counts."""
+    overlaps: dict[int, int] = {}
+    for marker in markers:
+        m_start, m_end = marker.span.start, marker.span.end
+        for row in rows:
+            if row[13] is None or codes[row[2]].attribution == "authorial":
+                continue
+            segments = [(row[13], row[14]), *[(s[0], s[1]) for s in more.get(row[0], ())]]
+            if any(start < m_end and m_start < end for start, end in segments):
+                marker.in_quote = True
+                overlaps[row[0]] = overlaps.get(row[0], 0) + 1
+    return overlaps
 
 
 def _derive_overlaps(claims: list[ClaimOut], markers: list[MarkerOut]) -> None:
@@ -498,7 +560,8 @@ def _without_collector(chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 def export_chunks(session: Session, request: ExportRequest) -> Iterator[bytes]:
     ctx, speakers = export_context(session, request)
-    return _without_collector(request.format.writer(ctx, iter_bundles(session, request, speakers)))
+    return _without_collector(request.format.writer(
+        ctx, iter_bundles(session, request, speakers, rows=request.format.reads_rows)))
 
 
 def labelstudio_config_for(session: Session, access: ProjectAccess, base_url: str) -> str:
