@@ -66,6 +66,33 @@ class CodebookLookup:
         return list(seen)
 
 
+class EncodedTimestamps(dict[Any, str]):
+    """Stored timestamp → its ISO 8601 text (through a ``RowBundle``'s ``timestamps``), encoded as a
+    writer writes it (a JSON string, a CSV cell).
+
+    Claims share timestamps (created and updated, bulk imports): each is converted once while it
+    recurs. Bounded, as every claim may have times of its own. ``use`` the bundle's mapping first.
+    """
+
+    LIMIT = 4096
+
+    def __init__(self, encode: Callable[[str], str]) -> None:
+        super().__init__()
+        self.encode = encode
+        self.source: Mapping[Any, str] | None = None
+
+    def use(self, source: Mapping[Any, str]) -> None:
+        self.clear()
+        self.source = source
+
+    def __missing__(self, stored: Any) -> str:
+        assert self.source is not None
+        if len(self) >= self.LIMIT:
+            self.clear()
+        encoded = self[stored] = self.encode(self.source[stored])
+        return encoded
+
+
 # Index of the paragraph containing an offset (for spans that do not carry it), or None.
 ParagraphLocator = Callable[[int], int | None]
 

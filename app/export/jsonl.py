@@ -10,11 +10,12 @@ document). The shape is published as a JSON Schema (draft 2020-12) in
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring as _json_string  # the C escaper: quotes included
 from typing import Any
 
-from app.export.common import ParagraphLocator, document_metadata, paragraph_locator
+from app.export.common import EncodedTimestamps, ParagraphLocator, document_metadata, paragraph_locator
 from app.export.model import (
     ClaimCodes,
     DocumentBundle,
@@ -86,6 +87,7 @@ class DocumentLines:
         self._values = _JsonValues()
         self._speakers: dict[int | None, str] = {None: "null"}
         self._by_key: dict[object, tuple[str, str]] = {}
+        self._stamps = EncodedTimestamps(_json_string)
         project = _json_string(ctx.project_slug)
         self._head = f'{{"format_version":{FORMAT_VERSION},"project":{project},"doc_id":'
 
@@ -139,9 +141,13 @@ class DocumentLines:
         """The document's claims as JSON objects, comma-separated (hot path: a million must take seconds)."""
         by_key = self._by_key
         codes = bundle.codes
-        timestamps = bundle.timestamps
+        stamps = self._stamps
+        if stamps.source is not bundle.timestamps:
+            stamps.use(bundle.timestamps)
         more = bundle.more_segments
         overlaps = bundle.overlaps
+        # Where source and cue spans lie: ``locate`` inlined (a call per span costs more than the search).
+        starts = [start for start, _end in bundle.document.paragraphs]
         out = []
         for (claim_id, _document_id, key, source_start, source_end, source_text, cue_start, cue_end, cue_text,
              verification, note, created, updated, start, end, segment_text, paragraph) in bundle.claims:
@@ -161,15 +167,15 @@ class DocumentLines:
             if source_start is None:
                 source = "null"
             else:
-                place = locate(source_start)
+                place = bisect_right(starts, source_start) - 1 if starts else None
                 source = (f'{{"start":{source_start},"end":{source_end or 0},"text":{_json_string(source_text or "")},'
-                          f'"paragraph":{"null" if place is None else place}}}')
+                          f'"paragraph":{"null" if place is None else place if place > 0 else 0}}}')
             if cue_start is None:
                 cue = "null"
             else:
-                place = locate(cue_start)
+                place = bisect_right(starts, cue_start) - 1 if starts else None
                 cue = (f'{{"start":{cue_start},"end":{cue_end or 0},"text":{_json_string(cue_text or "")},'
-                       f'"paragraph":{"null" if place is None else place}}}')
+                       f'"paragraph":{"null" if place is None else place if place > 0 else 0}}}')
             if verification is not None:
                 verification = _dumps(loads(verification) if isinstance(verification, str) else verification)
             out.append(
@@ -177,7 +183,7 @@ class DocumentLines:
                 f'"verification":{"null" if verification is None else verification},'
                 f'"note":{"null" if note is None else _json_string(note)},'
                 f'"n_bias_spans_overlapping":{overlaps.get(claim_id, 0) if overlaps else 0},'
-                f'"created_at":{_json_string(timestamps[created])},"updated_at":{_json_string(timestamps[updated])}}}'
+                f'"created_at":{stamps[created]},"updated_at":{stamps[updated]}}}'
             )
         return ",".join(out)
 

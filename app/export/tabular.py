@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from json import loads
 from typing import Any
 
-from app.export.common import SEGMENT_JOINER, ParagraphLocator, paragraph_locator, zip_date_time
+from app.export.common import SEGMENT_JOINER, EncodedTimestamps, ParagraphLocator, paragraph_locator, zip_date_time
 from app.export.flat import (
     BIAS_COLUMNS,
     CODEBOOK_COLUMNS,
@@ -75,6 +75,7 @@ class CsvLines:
         self._no_stances = "," * (len(self._targets) - 1)
         self._speakers: dict[int | None, str] = {None: "," * 7}
         self._by_key: dict[object, tuple[str, str, str, str, list[str]]] = {}
+        self._stamps = EncodedTimestamps(cells.text)
 
     def _speaker(self, speaker: SpeakerOut) -> str:
         encoded = self._speakers[speaker.id] = self._joined([
@@ -138,7 +139,9 @@ class CsvLines:
         text = self._cells.text
         by_key = self._by_key
         codes = bundle.codes
-        timestamps = bundle.timestamps
+        stamps = self._stamps
+        if stamps.source is not bundle.timestamps:
+            stamps.use(bundle.timestamps)
         more = bundle.more_segments
         overlaps = bundle.overlaps
         lines = []
@@ -176,7 +179,7 @@ class CsvLines:
                 f"{start},{last_end},{segments},{count},{content_text},{attribution},{source_cells},"
                 f"{specificity},{cue_cells},{middle},{verification_cells},"
                 f"{overlaps.get(claim_id, 0) if overlaps else 0},{'' if note is None else text(note)},"
-                f"{text(timestamps[created])},{text(timestamps[updated])}\r\n"
+                f"{stamps[created]},{stamps[updated]}\r\n"
             )
         return lines
 

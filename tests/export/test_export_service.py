@@ -22,7 +22,16 @@ from bundles import bundles, context
 
 from app.db import get_session
 from app.export import WRITERS, streams, tabular
-from app.export.model import ClaimOut, DocumentBundle, DocumentOut, LabelsOut, MarkerOut, SpanOut, SpeakerOut
+from app.export.model import (
+    ClaimOut,
+    DocumentBundle,
+    DocumentOut,
+    LabelsOut,
+    MarkerOut,
+    RowBundle,
+    SpanOut,
+    SpeakerOut,
+)
 from app.models import ArticleLabel, BiasMarker, Claim, ClaimSegment, ClaimStance, Document, Paragraph, User
 from app.presenters import iso
 from app.services import exports
@@ -198,3 +207,84 @@ def annotate_demo_count(app: Any, document_id: int) -> list[int]:
     with app.app_context():
         return list(get_session().scalars(sa.select(Claim.id).where(
             Claim.document_id == document_id, Claim.layer == "annotator", Claim.deleted_at.is_(None))))
+
+
+TRICKY_TEXT = ("=SUM(A1) “Quoted,” he said; \"plain\" quotes\tand a tab.\n\n"
+               "+1 rise, -2 fall, @handle and Çavuşoğlu’s words\u2028after a line separator.\n\n"
+               "Emoji 😀 and the end.")
+
+
+@pytest.fixture
+def tricky(app: Any, as_user: Any, annotated: int) -> int:
+    """A document whose spans and notes hold what CSV and JSON must escape or neutralise: quotes,
+    commas, tabs, CR and LF, U+2028, non-BMP characters, text starting with = + - @; claims without
+    a speaker or stances, with several segments, authorial, in gold; markers overlapping claims."""
+    curator = as_user("curator")
+    created = curator.post("/api/v1/projects/demo/documents", {"documents": [
+        {"title": "=Tricky, \"title\"", "text": TRICKY_TEXT}]})
+    assert created.status_code in (200, 201), created.json
+    doc = created.json["items"][0]["id"]
+    text = curator.get(f"/api/v1/documents/{doc}").json["text"]
+
+    def span(needle: str) -> dict[str, Any]:
+        start = text.index(needle)
+        return {"start": start, "end": start + len(needle)}
+
+    bodies = [
+        ({"content": [span("=SUM(A1) “Quoted,”")], "attribution": "direct", "source_span": span("he said"),
+          "note": "line one\r\nline two\ttab \"q\" \u2028 =1+1"}, "annotator1"),
+        ({"content": [span("+1 rise"), span("-2 fall")], "attribution": "indirect", "speaker": "Aliyev",
+          "stances": [{"target": "T1", "value": "favor"}], "cue_span": span("@handle")}, "annotator1"),
+        ({"content": [span("Çavuşoğlu’s words\u2028after")], "attribution": "authorial", "note": "@note"},
+         "annotator2"),
+        ({"content": [span("Emoji 😀")], "attribution": "mixed", "layer": "gold",
+          "stances": [{"target": "T2", "value": "against"}, {"target": "T1", "value": "neutral"}]}, "curator"),
+    ]
+    for body, user in bodies:
+        response = as_user(user).post(f"/api/v1/documents/{doc}/claims", body)
+        assert response.status_code == 201, (body, response.json)
+    for user, needle in (("annotator1", "Quoted"), ("annotator2", "words"), ("annotator1", "rise, -2")):
+        response = as_user(user).post(f"/api/v1/documents/{doc}/markers", {
+            "span": span(needle), "bias_type": "contested_term", "target": "azerbaijan"})
+        assert response.status_code == 201, response.json
+    return doc
+
+
+@pytest.mark.parametrize(("annotator", "gold", "documents"), [
+    (None, False, None), ("annotator1", False, None), (None, True, None), (None, False, "tricky"),
+])
+def test_row_bundles_write_what_the_orm_reading_writes(app: Any, tricky: int, annotator: str | None, gold: bool,
+                                                       documents: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSV and JSONL writers read the service's claim rows: byte for byte what they write from
+    the plain ORM reading, tricky text, several batches, every filter."""
+    monkeypatch.setattr(exports, "FIRST_BATCH_DOCUMENTS", 1)
+    with app.app_context():
+        session = get_session()
+        from app.models import Project
+
+        project = session.scalar(sa.select(Document.project_id).where(Document.id == tricky))
+        admin = session.scalar(sa.select(User).where(User.username == "admin"))
+        access = ProjectAccess(session.get(Project, project), admin, "admin")
+        for fmt in ("csv", "csv-raw", "jsonl"):
+            assert WRITERS[fmt].reads_rows
+            request = exports.parse_export_request(session, access, fmt, annotator, gold,
+                                                   str(tricky) if documents else None, "http://localhost")
+            ctx, speakers = exports.export_context(session, request)
+            expected = list(reference_bundles(session, request, speakers))
+            assert sum(len(b.claims) for b in expected) > 0
+            got = list(exports.iter_bundles(session, request, speakers, rows=True))
+            assert all(isinstance(b, RowBundle) for b in got)
+            if not gold:  # markers overlap claims (one of them authorial), and one claim has two segments
+                assert any(b.overlaps for b in got) and any(b.more_segments for b in got)
+            written = b"".join(WRITERS[fmt].writer(ctx, iter(expected)))
+            assert b"".join(WRITERS[fmt].writer(ctx, iter(got))) == written, fmt
+            # The service's own export (what the views and the CLI call) too; a zip's members, as its
+            # headers hold the time of the export.
+            assert members(b"".join(exports.export_chunks(session, request))) == members(written), fmt
+
+
+def members(data: bytes) -> dict[str, bytes] | bytes:
+    if not data.startswith(b"PK"):
+        return data
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
