@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from typing import Any
 
@@ -31,6 +32,17 @@ except ImportError:  # Windows has no fcntl: writers there wait in SQLite's own 
     fcntl = None  # type: ignore[assignment]
 
 
+# Threads of one process queue on a lock of their own before the file lock: they wait without
+# waking up, and the file lock's naps are left to one thread per process.
+_PROCESS_QUEUES: dict[str, threading.Lock] = {}
+_PROCESS_QUEUES_LOCK = threading.Lock()
+
+
+def _process_queue(path: str) -> threading.Lock:
+    with _PROCESS_QUEUES_LOCK:
+        return _PROCESS_QUEUES.setdefault(path, threading.Lock())
+
+
 class QueuedWriterConnection(sqlite3.Connection):
     """A pysqlite connection whose write transactions first queue on an exclusive file lock.
 
@@ -40,11 +52,18 @@ class QueuedWriterConnection(sqlite3.Connection):
     ``flock`` in naps of at most a millisecond, and take SQLite's lock as soon as it is free. The
     file lock goes with the transaction (commit, rollback, close); SQLite's own lock and
     busy_timeout still guard against any other writer (a backup, the sqlite3 shell).
+
+    A transaction queues at its first write, not at its start (``queue_at_first_write``): the
+    reads before it (the token, the document, the codebook, the registry: two thirds of a claim
+    save) run while another writer holds the lock, so writers hold it for their writes alone.
     """
 
     write_lock_path: str | None = None
     _write_lock_fd: int | None = None
+    _process_queue: threading.Lock
     _holds_write_lock = False
+    # Set by the engine's "begin" listener for sessions that write; cleared once the lock is taken.
+    queue_at_first_write = False
 
     def take_write_lock(self, timeout_s: float) -> bool:
         """Wait up to ``timeout_s`` for the lock; False if another writer kept it all that time."""
@@ -59,12 +78,16 @@ class QueuedWriterConnection(sqlite3.Connection):
                 self.write_lock_path = None
                 return True
         deadline = time.monotonic() + timeout_s
+        self._process_queue = _process_queue(self.write_lock_path)
+        if not self._process_queue.acquire(timeout=timeout_s):
+            return False
         nap = 0.0001
         while True:
             try:
                 fcntl.flock(self._write_lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 if time.monotonic() >= deadline:
+                    self._process_queue.release()
                     return False
                 time.sleep(nap)
                 nap = min(nap * 2, 0.001)
@@ -72,10 +95,33 @@ class QueuedWriterConnection(sqlite3.Connection):
                 self._holds_write_lock = True
                 return True
 
+    def start_writing(self, timeout_s: float) -> None:
+        """Queue for the lock, then restart the transaction as a write transaction.
+
+        A deferred transaction that has read sees the database as it was at its first read, and
+        SQLite refuses it the write lock at once (SQLITE_BUSY_SNAPSHOT, no waiting) if another
+        writer committed since. So the reads end here and the writes begin IMMEDIATE on the newest
+        state: the checks made before the first write (the token, the access, a client_id or a
+        version) may be a few milliseconds old, exactly as under PostgreSQL's READ COMMITTED, and
+        the writes rely on constraints for what must hold (unique keys, version columns).
+        """
+        self.queue_at_first_write = False
+        if not self.take_write_lock(timeout_s):
+            # What SQLite says when its own busy timeout runs out (answered 503 + Retry-After).
+            raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+        try:
+            if self.in_transaction:
+                super().commit()
+            self.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:  # raised inside SQLAlchemy's event hook, which does not wrap it
+            raise sa.exc.OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+
     def release_write_lock(self) -> None:
+        self.queue_at_first_write = False
         if self._holds_write_lock and self._write_lock_fd is not None and fcntl is not None:
             self._holds_write_lock = False
             fcntl.flock(self._write_lock_fd, fcntl.LOCK_UN)
+            self._process_queue.release()
 
     def commit(self) -> None:
         try:
@@ -118,8 +164,8 @@ def make_engine(url: str, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            # pysqlite opens transactions lazily and never for SELECT; let SQLAlchemy emit BEGIN
-            # so a write transaction takes its lock at once (IMMEDIATE) instead of failing later.
+            # pysqlite opens transactions lazily and never for SELECT; BEGIN is ours (listeners
+            # below), so reads see one snapshot and writes queue before they take SQLite's lock.
             dbapi_connection.isolation_level = None
             dbapi_connection.write_lock_path = lock_path
             cursor = dbapi_connection.cursor()
@@ -131,15 +177,18 @@ def make_engine(url: str, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # A request that writes takes the write lock up front (IMMEDIATE): a deferred
-            # transaction that reads first and writes later fails at once with "database is
-            # locked" when another writer got in between, without waiting for busy_timeout.
-            immediate = conn.get_execution_options().get("sqlite_immediate", False)
-            if immediate and not conn.connection.driver_connection.take_write_lock(busy_timeout_ms / 1000):
-                # What SQLite says when its own busy timeout runs out (answered 503 + Retry-After).
-                raise sa.exc.OperationalError("BEGIN IMMEDIATE", None,
-                                              sqlite3.OperationalError("database is locked"))
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            # Deferred: a session that writes queues at its first write (before_cursor_execute).
+            conn.exec_driver_sql("BEGIN")
+            if conn.get_execution_options().get("sqlite_queue_writes", False):
+                conn.connection.driver_connection.queue_at_first_write = True
+
+        @sa.event.listens_for(engine, "before_cursor_execute")
+        def _sqlite_queue_at_first_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            driver = conn.connection.driver_connection
+            # Anything but a SELECT counts as a write (a SAVEPOINT too: it must not be committed
+            # away by the restart in start_writing).
+            if driver.queue_at_first_write and statement[:6].upper() != "SELECT":
+                driver.start_writing(busy_timeout_ms / 1000)
 
         return engine
     if url.startswith("postgresql"):
@@ -161,7 +210,7 @@ def init_app(app: Flask) -> None:
     app.extensions["sourcemark.engine"] = engine
     app.extensions["sourcemark.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
     app.extensions["sourcemark.write_sessionmaker"] = sessionmaker(
-        bind=engine.execution_options(sqlite_immediate=True), expire_on_commit=False
+        bind=engine.execution_options(sqlite_queue_writes=True), expire_on_commit=False
     )
     for maker in (app.extensions["sourcemark.sessionmaker"], app.extensions["sourcemark.write_sessionmaker"]):
         sa.event.listen(maker, "after_rollback", forget_cached)
@@ -181,7 +230,7 @@ def get_session() -> Session:
     """The request's session, created on first use; teardown closes it (uncommitted work rolls back).
 
     Requests that may write (POST, PUT, PATCH, DELETE) and CLI commands get a session whose
-    SQLite transactions begin IMMEDIATE; reads stay deferred so they never queue behind writers.
+    SQLite transactions queue for the write lock at their first write; reads never queue.
     """
     if "db_session" not in g:
         writes = not has_request_context() or request.method not in ("GET", "HEAD", "OPTIONS")

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -150,6 +150,15 @@ def register_error_handlers(app: Flask) -> None:
     def _stale(exc: StaleDataError) -> Response:
         _rollback()
         return error_response(409, "conflict", "Someone saved this record in the meantime; reload it.")
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc: IntegrityError) -> Response:
+        # The services check uniqueness before they write, but the check and the write are not
+        # one step: two requests at the same moment both pass it and the second meets the key.
+        _rollback()
+        log.info("409 %s %s: %s [request %s]", request.method, request.path, exc.orig, request_id())
+        return error_response(409, "conflict", "This conflicts with a record saved at the same moment; "
+                              "nothing was saved. Reload and try again.")
 
     @app.errorhandler(DBAPIError)
     def _database(exc: DBAPIError) -> Response:

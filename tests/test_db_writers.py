@@ -19,9 +19,9 @@ def _engine(tmp_path: Path, timeout_ms: int = 5000) -> sa.Engine:
     return engine
 
 
-def test_a_second_writer_waits_for_the_first_and_then_writes(tmp_path: Path) -> None:
+def test_a_second_writer_reads_at_once_and_queues_for_its_first_write(tmp_path: Path) -> None:
     engine = _engine(tmp_path)
-    writers = engine.execution_options(sqlite_immediate=True)
+    writers = engine.execution_options(sqlite_queue_writes=True)
     first_in = threading.Event()
     order: list[str] = []
 
@@ -37,12 +37,17 @@ def test_a_second_writer_waits_for_the_first_and_then_writes(tmp_path: Path) -> 
     assert first_in.wait(5)
     started = time.monotonic()
     with writers.begin() as conn:
-        order.append("second begins")
+        # Reads do not queue: the first writer still holds the lock and has not committed.
+        assert conn.exec_driver_sql("SELECT count(*) FROM log").scalar() == 0
+        read_after = time.monotonic() - started
+        order.append("second reads")
         conn.exec_driver_sql("INSERT INTO log VALUES ('second', 0)")
+        order.append("second writes")
     waited = time.monotonic() - started
     thread.join()
-    assert order == ["first commits", "second begins"]
-    assert waited >= 0.2  # it queued behind the first transaction
+    assert read_after < 0.2
+    assert order == ["second reads", "first commits", "second writes"]
+    assert waited >= 0.2  # its write queued behind the first transaction
     with engine.connect() as conn:
         assert [row[0] for row in conn.exec_driver_sql("SELECT writer FROM log ORDER BY rowid")] == ["first", "second"]
     # The lock went with the transactions: a third writer gets in at once.
@@ -53,9 +58,44 @@ def test_a_second_writer_waits_for_the_first_and_then_writes(tmp_path: Path) -> 
     engine.dispose()
 
 
+def test_a_writer_whose_reads_are_older_than_another_commit_still_writes_on_the_newest_state(
+        tmp_path: Path) -> None:
+    # Without the restart in start_writing SQLite refuses this write at once (SQLITE_BUSY_SNAPSHOT).
+    engine = _engine(tmp_path)
+    writers = engine.execution_options(sqlite_queue_writes=True)
+    with writers.connect() as late:
+        late.begin()
+        assert late.exec_driver_sql("SELECT count(*) FROM log").scalar() == 0  # its snapshot starts here
+        with writers.begin() as early:
+            early.exec_driver_sql("INSERT INTO log VALUES ('early', 0)")
+        assert late.exec_driver_sql("SELECT count(*) FROM log").scalar() == 0  # still the old snapshot
+        late.exec_driver_sql("INSERT INTO log VALUES ('late', 0)")
+        assert [row[0] for row in late.exec_driver_sql("SELECT writer FROM log ORDER BY rowid")] == ["early", "late"]
+        late.commit()
+    with engine.connect() as conn:
+        assert [row[0] for row in conn.exec_driver_sql("SELECT writer FROM log ORDER BY rowid")] == ["early", "late"]
+    engine.dispose()
+
+
+def test_a_savepoint_before_the_first_write_is_kept(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    writers = engine.execution_options(sqlite_queue_writes=True)
+    with writers.connect() as conn:
+        conn.begin()
+        conn.exec_driver_sql("SELECT count(*) FROM log").scalar()
+        nested = conn.begin_nested()
+        conn.exec_driver_sql("INSERT INTO log VALUES ('rolled back', 0)")
+        nested.rollback()
+        conn.exec_driver_sql("INSERT INTO log VALUES ('kept', 0)")
+        conn.commit()
+    with engine.connect() as conn:
+        assert [row[0] for row in conn.exec_driver_sql("SELECT writer FROM log")] == ["kept"]
+    engine.dispose()
+
+
 def test_a_writer_that_waits_past_the_busy_timeout_gets_database_is_locked(tmp_path: Path) -> None:
     engine = _engine(tmp_path, timeout_ms=200)
-    writers = engine.execution_options(sqlite_immediate=True)
+    writers = engine.execution_options(sqlite_queue_writes=True)
     with writers.connect() as holder:
         holder.begin()
         holder.exec_driver_sql("INSERT INTO log VALUES ('holder', 0)")
@@ -78,7 +118,7 @@ def test_writers_go_on_without_the_queue_when_its_lock_file_cannot_be_made(tmp_p
         dbapi_connection.write_lock_path = str(tmp_path / "no-such-folder" / "queue.sqlite3-writelock")  # type: ignore[attr-defined]
 
     engine.dispose()  # new connections get the listener
-    with engine.execution_options(sqlite_immediate=True).begin() as conn:
+    with engine.execution_options(sqlite_queue_writes=True).begin() as conn:
         conn.exec_driver_sql("INSERT INTO log VALUES ('unqueued', 0)")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT writer FROM log").scalar() == "unqueued"

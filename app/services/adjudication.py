@@ -148,10 +148,7 @@ def write_gold(session: Session, user: User, document_id: int, payload: Any) -> 
     if any(set(source_ids) & set(g.gold_sources or []) for g in existing):
         raise Conflict("this unit is in the gold layer already; edit the gold claim instead", "base")
     body["layer"] = "gold"
-    claim, _ = create_claim(session, user, document_id, body)
-    claim.origin = "adjudication"
-    claim.gold_sources = source_ids
-    session.flush()
+    claim, _ = create_claim(session, user, document_id, body, origin="adjudication", gold_sources=source_ids)
     audit.record(session, user, "adjudicate", "claim", claim.id, claim.project_id,
                  after={"gold_sources": source_ids, "base": base.id, "choose": choose})
     return claim

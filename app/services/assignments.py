@@ -157,9 +157,11 @@ def set_status(session: Session, user: User, assignment_id: int, status: Any) ->
 
 
 # Built once: every claim save runs it (building a statement costs more than this UPDATE).
-_START_ASSIGNMENT = (sa.update(Assignment).where(
-    Assignment.document_id == sa.bindparam("for_document"), Assignment.user_id == sa.bindparam("for_user"),
-    Assignment.status == "todo").values(status="in_progress").execution_options(synchronize_session=False))
+# A Core UPDATE (the table's, not the mapped class's): no ORM objects are kept in step with it.
+_ASSIGNMENTS = Assignment.__table__
+_START_ASSIGNMENT = _ASSIGNMENTS.update().where(
+    _ASSIGNMENTS.c.document_id == sa.bindparam("for_document"), _ASSIGNMENTS.c.user_id == sa.bindparam("for_user"),
+    _ASSIGNMENTS.c.status == "todo").values(status="in_progress")
 
 
 def mark_started(session: Session, user_id: int, document_id: int) -> None:

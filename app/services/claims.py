@@ -14,6 +14,7 @@ from app.domain.codebook import CodebookView
 from app.domain.spans import Span, SpanError, check_segments, check_span
 from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.models import Claim, ClaimSegment, ClaimStance, Document, Project, Speaker, User
+from app.models.base import utcnow
 from app.sanitize import safe_url
 from app.services import audit
 from app.services.assignments import mark_started, require_document
@@ -232,9 +233,66 @@ _CLAIM_BY_CLIENT_ID = sa.select(Claim).where(Claim.annotator_id == sa.bindparam(
                                              Claim.client_id == sa.bindparam("client_id"))
 
 
-def create_claim(session: Session, user: User, document_id: int, payload: Any) -> tuple[Claim, bool]:
+_CLAIMS, _SEGMENTS, _STANCES = Claim.__table__, ClaimSegment.__table__, ClaimStance.__table__
+# Every column a new claim sets (the id comes from the database, a deletion later).
+_NEW_CLAIM_COLUMNS = [column for column in _CLAIMS.c if column.key not in ("id", "deleted_at")]
+# ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike) turns a concurrent retry's unique key
+# (annotator, client_id) into "no row" instead of an error that would end the transaction. As
+# text: SQLAlchemy's dialect inserts with ON CONFLICT are compiled anew for every execution.
+_COLUMN_NAMES = ", ".join(f'"{column.name}"' for column in _NEW_CLAIM_COLUMNS)
+_PARAMETERS = ", ".join(f":{column.key}" for column in _NEW_CLAIM_COLUMNS)
+# Built from the table's own column names; every value is bound.
+_INSERT_CLAIM = sa.text(  # nosec B608
+    f"INSERT INTO claims ({_COLUMN_NAMES}) VALUES ({_PARAMETERS}) ON CONFLICT DO NOTHING RETURNING id"
+).bindparams(
+    *(sa.bindparam(column.key, type_=column.type) for column in _NEW_CLAIM_COLUMNS if column.key != "gold_sources"),
+    # Only gold rows have sources; the others store SQL NULL, as the mapper did for an unset column.
+    sa.bindparam("gold_sources", type_=sa.JSON(none_as_null=True)))
+_INSERT_SEGMENTS = _SEGMENTS.insert()
+_INSERT_STANCES = _STANCES.insert()
+
+
+def _insert_new_claim(session: Session, claim: Claim) -> bool:
+    """Store a new claim with its segments and stances in three Core INSERTs; False (and nothing
+    stored) if another claim of the annotator has its client_id.
+
+    The claim stays a plain (transient) object, and the response and the audit log are made from
+    it: the unit of work took more than half of a claim save to add, sort and flush these same
+    rows. What the mapper would fill in (version, anchor, timestamps) is set first, so the object
+    is the row as stored.
+    """
+    now = utcnow()
+    claim.version, claim.anchor, claim.created_at, claim.updated_at = 1, "exact", now, now
+    claim_id = session.execute(_INSERT_CLAIM, {c.key: getattr(claim, c.key) for c in _NEW_CLAIM_COLUMNS}).scalar()
+    if claim_id is None:
+        return False
+    claim.id = claim_id
+    session.execute(_INSERT_SEGMENTS, [
+        {"claim_id": claim_id, "ordinal": s.ordinal, "start": s.start, "end": s.end, "text": s.text,
+         "paragraph": s.paragraph, "words": s.words} for s in claim.segments])
+    if claim.stances:
+        session.execute(_INSERT_STANCES, [{"claim_id": claim_id, "target": s.target, "value": s.value}
+                                          for s in claim.stances])
+    return True
+
+
+def _claim_with_client_id(session: Session, user: User, document_id: int, client_id: str) -> Claim | None:
+    """The claim an earlier request of the user stored under this client_id, if any."""
+    earlier = session.scalar(_CLAIM_BY_CLIENT_ID, {"annotator_id": user.id, "client_id": client_id})
+    if earlier is None:
+        return None
+    if earlier.document_id != document_id:
+        raise Conflict("client_id was used for another document", "client_id")
+    return load_claims(session, [earlier.id])[0]
+
+
+def create_claim(session: Session, user: User, document_id: int, payload: Any, *, origin: str | None = None,
+                 gold_sources: list[int] | None = None) -> tuple[Claim, bool]:
     """A new claim of ``user`` on the document; (claim, created). A retried create with the same
-    ``client_id`` returns the first claim instead of storing a second one."""
+    ``client_id`` returns the first claim instead of storing a second one.
+
+    ``origin`` and ``gold_sources`` are the server's to set (adjudication), never the client's.
+    """
     if not isinstance(payload, dict):
         raise DomainError("the claim is a JSON object", "body")
     ctx = load_document_context(session, user, document_id)
@@ -247,17 +305,23 @@ def create_claim(session: Session, user: User, document_id: int, payload: Any) -
     if client_id is not None:
         if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
             raise DomainError("client_id is a string of 1-64 characters", "client_id")
-        earlier = session.scalar(_CLAIM_BY_CLIENT_ID, {"annotator_id": user.id, "client_id": client_id})
+        earlier = _claim_with_client_id(session, user, document_id, client_id)
         if earlier is not None:
-            if earlier.document_id != document_id:
-                raise Conflict("client_id was used for another document", "client_id")
-            return load_claims(session, [earlier.id])[0], False
+            return earlier, False
     claim = Claim(project_id=ctx.project.id, document_id=document_id, annotator_id=user.id, layer=layer,
                   codebook_version=ctx.codebook.version, client_id=client_id,
-                  origin=payload.get("origin") if payload.get("origin") in ("manual", "suggestion") else "manual")
+                  gold_sources=gold_sources, origin=origin or (
+                      payload.get("origin") if payload.get("origin") in ("manual", "suggestion") else "manual"))
     _apply(session, ctx, claim, payload, creating=True)
-    session.add(claim)
-    session.flush()
+    if not _insert_new_claim(session, claim):
+        # The lookup above may be a few milliseconds old (see app.db.QueuedWriterConnection): a
+        # retry sent while the first request was still saving meets the unique key instead, and
+        # then gets the first claim as if it had come later.
+        earlier = _claim_with_client_id(session, user, document_id, client_id)
+        if earlier is None:  # the other claim is gone again: say so rather than guess
+            raise Conflict("another request with this client_id was saving at the same moment; try again",
+                           "client_id")
+        return earlier, False
     if layer == "annotator":
         mark_started(session, user.id, document_id)
     audit.record(session, user, "create", "claim", claim.id, ctx.project.id, after=claim_snapshot(claim))
