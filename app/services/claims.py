@@ -229,8 +229,9 @@ def claim_snapshot(claim: Claim) -> dict[str, Any]:
 
 # Statements of the hottest paths (every save, every claim list) are built once: building a
 # statement and its cache key costs more than SQLite takes to run it.
-_CLAIM_BY_CLIENT_ID = sa.select(Claim).where(Claim.annotator_id == sa.bindparam("annotator_id"),
-                                             Claim.client_id == sa.bindparam("client_id"))
+_CLAIM_BY_CLIENT_ID = sa.select(Claim.__table__.c.id, Claim.__table__.c.document_id).where(
+    Claim.__table__.c.annotator_id == sa.bindparam("annotator_id"),
+    Claim.__table__.c.client_id == sa.bindparam("client_id"))
 
 
 _CLAIMS, _SEGMENTS, _STANCES = Claim.__table__, ClaimSegment.__table__, ClaimStance.__table__
@@ -278,7 +279,8 @@ def _insert_new_claim(session: Session, claim: Claim) -> bool:
 
 def _claim_with_client_id(session: Session, user: User, document_id: int, client_id: str) -> Claim | None:
     """The claim an earlier request of the user stored under this client_id, if any."""
-    earlier = session.scalar(_CLAIM_BY_CLIENT_ID, {"annotator_id": user.id, "client_id": client_id})
+    # Ids only (a Core row, not a Claim): nearly every save looks, and nearly always finds nothing.
+    earlier = session.execute(_CLAIM_BY_CLIENT_ID, {"annotator_id": user.id, "client_id": client_id}).first()
     if earlier is None:
         return None
     if earlier.document_id != document_id:

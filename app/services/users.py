@@ -95,15 +95,16 @@ def create_token(session: Session, user: User, name: str = "cli") -> str:
 
 # Built once: every API request runs it, and building a statement (and its cache key) costs more
 # than running this one.
-_LIVE_TOKEN = sa.select(ApiToken).where(ApiToken.token_hash == sa.bindparam("token_hash"),
-                                        ApiToken.revoked_at.is_(None))
+# The user alone, not the token row with it.
+_LIVE_TOKEN_USER = sa.select(User).join(ApiToken, ApiToken.user_id == User.id).where(
+    ApiToken.token_hash == sa.bindparam("token_hash"), ApiToken.revoked_at.is_(None))
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    row = session.scalar(_LIVE_TOKEN, {"token_hash": _token_hash(token)})
-    if row is None or not row.user.is_active:
+    user = session.scalar(_LIVE_TOKEN_USER, {"token_hash": _token_hash(token)})
+    if user is None or not user.is_active:
         return None
-    return row.user
+    return user
 
 
 def list_users(session: Session) -> list[User]:
