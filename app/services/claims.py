@@ -50,7 +50,7 @@ class DocumentContext:
 
 
 def load_document_context(session: Session, user: User, document_id: int) -> DocumentContext:
-    document, access = document_access(session, user, document_id)
+    document, access = document_access(session, user, document_id, with_codebook=True)
     require_document(session, access, document.id)
     return DocumentContext(document, access, current_codebook(session, document.project_id))
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.domain.codebook import CodebookError, CodebookView, default_codebook, validate_codebook
 from app.errors import Conflict, DomainError, Forbidden, NotFound
@@ -68,20 +68,39 @@ _DOCUMENT_FOR_MEMBER = _DOCUMENT_FOR_ADMIN.add_columns(Membership.role).outerjoi
     Membership, sa.and_(Membership.project_id == Project.id, Membership.user_id == sa.bindparam("user_id")))
 _LATEST_CODEBOOK = (sa.select(Codebook.version, Codebook.data).where(Codebook.project_id == sa.bindparam("project_id"))
                     .order_by(Codebook.version.desc()).limit(1))
+# The same queries with the project's latest codebook in the row: one round trip less for every
+# claim save and claim list (on PostgreSQL each is a few hundred microseconds of waiting).
+_OTHER_VERSIONS = aliased(Codebook)
+_LATEST_VERSION = (sa.select(sa.func.max(_OTHER_VERSIONS.version)).where(_OTHER_VERSIONS.project_id == Project.id)
+                   .correlate(Project).scalar_subquery())
 
 
-def document_access(session: Session, user: User, document_id: int) -> tuple[Document, ProjectAccess]:
+def _with_codebook(statement: sa.Select[Any]) -> sa.Select[Any]:
+    return statement.add_columns(Codebook.version.label("codebook_version"), Codebook.data.label("codebook_data")) \
+        .outerjoin(Codebook, sa.and_(Codebook.project_id == Project.id, Codebook.version == _LATEST_VERSION))
+
+
+_DOCUMENT_ACCESS = {
+    (False, False): _DOCUMENT_FOR_MEMBER, (True, False): _DOCUMENT_FOR_ADMIN,
+    (False, True): _with_codebook(_DOCUMENT_FOR_MEMBER), (True, True): _with_codebook(_DOCUMENT_FOR_ADMIN),
+}
+
+
+def document_access(session: Session, user: User, document_id: int,
+                    with_codebook: bool = False) -> tuple[Document, ProjectAccess]:
     """A document and the caller's access to its project, in one query (every claim save and
-    fetch starts here); the same NotFound answers as ``access_project``."""
-    if user.is_admin:
-        row = session.execute(_DOCUMENT_FOR_ADMIN, {"document_id": document_id}).first()
-    else:
-        row = session.execute(_DOCUMENT_FOR_MEMBER, {"document_id": document_id, "user_id": user.id}).first()
+    fetch starts here); the same NotFound answers as ``access_project``. ``with_codebook`` reads
+    the project's latest codebook in the same query, for ``current_codebook``."""
+    row = session.execute(_DOCUMENT_ACCESS[user.is_admin, with_codebook],
+                          {"document_id": document_id, "user_id": user.id}).first()
     if row is None:
         raise NotFound("no such document")
-    role = "admin" if user.is_admin else row[2]
+    role = "admin" if user.is_admin else row.role
     if role is None:
         raise NotFound("no such project")
+    if with_codebook and row.codebook_version is not None:
+        session.info.setdefault(CODEBOOK_CACHE, {}).setdefault(
+            row[1].id, CodebookView(row.codebook_version, row.codebook_data))
     return row[0], ProjectAccess(row[1], user, role)
 
 

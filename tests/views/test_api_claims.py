@@ -234,6 +234,28 @@ def test_a_retry_racing_the_first_request_gets_the_first_claim(app: Any, as_user
     assert row_count(app, Claim) == 1
 
 
+def test_a_claim_save_costs_a_fixed_few_statements(app: Any, runner: Any, count_queries: Any) -> None:
+    """A save through the API with a bearer token, as the page's script sends it: reads, then
+    the claim, its segment and stances, the assignment and the audit row, whatever the claim."""
+    token = runner.invoke(args=["users", "token", "annotator1"]).output.strip()
+    client = app.test_client()
+    doc = seed_document_id(app)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.post(f"/api/v1/documents/{doc}/claims", json=claim_body(app, client_id="warm"),
+                       headers=headers).status_code == 201
+    body = claim_body(app, client_id="counted")
+    with count_queries() as statements:
+        response = client.post(f"/api/v1/documents/{doc}/claims", json=body, headers=headers)
+    assert response.status_code == 201, response.json
+    writes = [" ".join(s.replace("INSERT INTO", "INSERT").split()[:2]) for s in statements
+              if not s.startswith(("SELECT", "BEGIN"))]
+    assert writes == ["INSERT claims", "INSERT claim_segments", "INSERT claim_stances", "UPDATE assignments",
+                      "INSERT audit_events"], statements
+    # The token's user, the document with its project, role and codebook, the client_id, the
+    # paragraphs, the registry's names and the speaker.
+    assert sum(s.startswith("SELECT") for s in statements) == 6, statements
+
+
 def test_session_api_calls_need_the_csrf_token(app: Any, as_user: Any) -> None:
     api = as_user("annotator1")
     doc = seed_document_id(app)
