@@ -229,12 +229,9 @@ def claim_snapshot(claim: Claim) -> dict[str, Any]:
 
 # Statements of the hottest paths (every save, every claim list) are built once: building a
 # statement and its cache key costs more than SQLite takes to run it.
-_CLAIM_BY_CLIENT_ID = sa.select(Claim.__table__.c.id, Claim.__table__.c.document_id).where(
-    Claim.__table__.c.annotator_id == sa.bindparam("annotator_id"),
-    Claim.__table__.c.client_id == sa.bindparam("client_id"))
-
-
 _CLAIMS, _SEGMENTS, _STANCES = Claim.__table__, ClaimSegment.__table__, ClaimStance.__table__
+_CLAIM_BY_CLIENT_ID = sa.select(_CLAIMS.c.id, _CLAIMS.c.document_id).where(
+    _CLAIMS.c.annotator_id == sa.bindparam("annotator_id"), _CLAIMS.c.client_id == sa.bindparam("client_id"))
 # Every column a new claim sets (the id comes from the database, a deletion later).
 _NEW_CLAIM_COLUMNS = [column for column in _CLAIMS.c if column.key not in ("id", "deleted_at")]
 # ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike) turns a concurrent retry's unique key
