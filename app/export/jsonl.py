@@ -149,8 +149,8 @@ class DocumentLines:
         # Where source and cue spans lie: ``locate`` inlined (a call per span costs more than the search).
         starts = [start for start, _end in bundle.document.paragraphs]
         out = []
-        for (claim_id, _document_id, key, source_start, source_end, source_text, cue_start, cue_end, cue_text,
-             verification, note, created, updated, start, end, segment_text, paragraph) in bundle.claims:
+        for (claim_id, _document_id, key, source_start, source_end, cue_start, cue_end, created, updated, start, end,
+             paragraph, source_text, cue_text, verification, note, segment_text) in bundle.claims:
             members = by_key.get(key)
             if members is None:
                 members = self._keyed(key, codes[key])

@@ -154,11 +154,14 @@ class ClaimCodes:
 # hands them over, unconverted. The first content segment is part of the row; the others are in
 # ``RowBundle.more_segments``. ``start`` is None for a claim without content.
 CLAIM_ROW_FIELDS = (
-    "id", "document_id", "codes_key", "source_start", "source_end", "source_text", "cue_start", "cue_end",
-    "cue_text",
+    "id", "document_id", "codes_key", "source_start", "source_end", "cue_start", "cue_end",
+    "created_at", "updated_at",  # the timestamps as stored: ``RowBundle.timestamps`` gives the ISO form
+    "start", "end", "paragraph",  # the first content segment's place
+    # The texts last: SQLite hands the fields before them over as one JSON array and these as another.
+    "source_text", "cue_text",
     "verification",  # None, a JSON object's text, or the dict
-    "note", "created_at", "updated_at",  # the timestamps as stored: ``RowBundle.timestamps`` gives the ISO form
-    "start", "end", "text", "paragraph",  # the first content segment
+    "note",
+    "text",  # the first content segment's text
 )
 ClaimRow = Sequence[Any]
 
@@ -219,11 +222,12 @@ def row_bundle(bundle: DocumentBundle | RowBundle) -> RowBundle:
         rows.append((
             claim.id, claim.document_id, key,
             None if source is None else source.start, None if source is None else source.end,
-            None if source is None else source.text,
-            None if cue is None else cue.start, None if cue is None else cue.end, None if cue is None else cue.text,
-            claim.verification, claim.note, claim.created_at, claim.updated_at,
+            None if cue is None else cue.start, None if cue is None else cue.end,
+            claim.created_at, claim.updated_at,
             None if first is None else first.start, None if first is None else first.end,
-            None if first is None else first.text, None if first is None else first.paragraph,
+            None if first is None else first.paragraph,
+            None if source is None else source.text, None if cue is None else cue.text,
+            claim.verification, claim.note, None if first is None else first.text,
         ))
         if len(content) > 1:
             more[claim.id] = [(s.start, s.end, s.text, s.paragraph) for s in content[1:]]

@@ -145,8 +145,8 @@ class CsvLines:
         more = bundle.more_segments
         overlaps = bundle.overlaps
         lines = []
-        for (claim_id, document_id, key, source_start, source_end, source_text, cue_start, cue_end, cue_text,
-             verification, note, created, updated, start, end, segment_text, paragraph) in bundle.claims:
+        for (claim_id, document_id, key, source_start, source_end, cue_start, cue_end, created, updated, start, end,
+             paragraph, source_text, cue_text, verification, note, segment_text) in bundle.claims:
             cells = by_key.get(key)
             if cells is None:
                 cells = self._keyed(key, codes[key])
