@@ -74,7 +74,7 @@ class CsvLines:
         self._targets = flat.codebook.target_codes
         self._no_stances = "," * (len(self._targets) - 1)
         self._speakers: dict[int | None, str] = {None: "," * 7}
-        self._by_key: dict[object, tuple[str, str, str, str, list[str]]] = {}
+        self._by_key: dict[object, tuple[str, str, str, str, list[str] | None]] = {}
         self._stamps = EncodedTimestamps(cells.text)
 
     def _speaker(self, speaker: SpeakerOut) -> str:
@@ -99,11 +99,12 @@ class CsvLines:
         text = self._cells.text
         return ",".join(["" if c is None else text(c) if isinstance(c, str) else str(c) for c in cells])
 
-    def _codes(self, codes: ClaimCodes) -> tuple[str, str, str, str, list[str]]:
+    def _codes(self, codes: ClaimCodes) -> tuple[str, str, str, str, list[str] | None]:
         """The cells of the recurring fields, in four runs of claims.csv, and the stances.csv line tails.
 
         Runs: annotator … version; attribution; source_specificity; cue_valence … the stances.
-        The tails start with an empty string, so ``"<id>,<doc>".join(tails)`` gives the lines.
+        The tails start with an empty string, so ``"<id>,<doc>".join(tails)`` gives the lines;
+        None when the claims have no stances.
         """
         code = self._cells.repeated
         speaker = codes.speaker
@@ -124,10 +125,11 @@ class CsvLines:
             f"{code[codes.cue_valence]},{speaker_cells},{code[codes.speaker_resolution]},{code[codes.claim_type]},"
             f"{code[codes.claim_type_ff]},{'' if verifiable is None else 1 if verifiable else 0},"
             f"{code[codes.check_worthiness]},{code[codes.authorial_stance]},{stance_cells}",
-            ["", *[f",{annotator_layer},{code[target]},{code[value]}\r\n" for target, value in stances.items()]],
+            ["", *[f",{annotator_layer},{code[target]},{code[value]}\r\n" for target, value in stances.items()]]
+            if stances else None,
         )
 
-    def _keyed(self, key: object, codes: ClaimCodes) -> tuple[str, str, str, str, list[str]]:
+    def _keyed(self, key: object, codes: ClaimCodes) -> tuple[str, str, str, str, list[str] | None]:
         """``_codes``, kept for the claims with the same key."""
         if len(self._by_key) >= KEYED_CODES_LIMIT:
             self._by_key.clear()
@@ -135,7 +137,12 @@ class CsvLines:
         return cells
 
     def claims(self, bundle: RowBundle, locate: ParagraphLocator) -> list[str]:
-        """The ``claims.csv`` lines of a document's claims (hot path: a million must take seconds)."""
+        """The ``claims.csv`` lines of a document's claims."""
+        return self.claims_and_stances(bundle, locate)[0]
+
+    def claims_and_stances(self, bundle: RowBundle, locate: ParagraphLocator) -> tuple[list[str], list[str]]:
+        """The ``claims.csv`` lines of a document's claims and their ``stances.csv`` lines (as ``stances``
+        gives them), in one pass over the claims (hot path: a million must take seconds)."""
         text = self._cells.text
         by_key = self._by_key
         codes = bundle.codes
@@ -145,12 +152,16 @@ class CsvLines:
         more = bundle.more_segments
         overlaps = bundle.overlaps
         lines = []
+        stance_blocks = []
         for (claim_id, document_id, key, source_start, source_end, cue_start, cue_end, created, updated, start, end,
              paragraph, source_text, cue_text, verification, note, segment_text) in bundle.claims:
             cells = by_key.get(key)
             if cells is None:
                 cells = self._keyed(key, codes[key])
-            head, attribution, specificity, middle, _tails = cells
+            head, attribution, specificity, middle, tails = cells
+            ids = f"{claim_id},{document_id}"
+            if tails is not None:
+                stance_blocks.append(ids.join(tails))
             if more and claim_id in more:
                 rest = more[claim_id]
                 segments = f"{start}-{end};" + ";".join([f"{s[0]}-{s[1]}" for s in rest])
@@ -175,13 +186,13 @@ class CsvLines:
                 verification = loads(verification)
             verification_cells = self._verification(verification) if verification else ",,,,"
             lines.append(
-                f"{claim_id},{document_id},{'' if paragraph is None else paragraph},{head},"
+                f"{ids},{'' if paragraph is None else paragraph},{head},"
                 f"{start},{last_end},{segments},{count},{content_text},{attribution},{source_cells},"
                 f"{specificity},{cue_cells},{middle},{verification_cells},"
                 f"{overlaps.get(claim_id, 0) if overlaps else 0},{'' if note is None else text(note)},"
                 f"{stamps[created]},{stamps[updated]}\r\n"
             )
-        return lines
+        return lines, stance_blocks
 
     def stances(self, bundle: RowBundle) -> list[str]:
         """The ``stances.csv`` lines of a document's claims: one per claim and target."""
@@ -194,7 +205,7 @@ class CsvLines:
             if cells is None:
                 cells = self._keyed(key, codes[key])
             tails = cells[4]
-            if len(tails) > 1:
+            if tails is not None:
                 blocks.append(f"{row[0]},{row[1]}".join(tails))
         return blocks
 
@@ -235,16 +246,16 @@ def _write_tables(
                 bias = table(spools["bias_spans.csv"], BIAS_COLUMNS)
                 articles = table(spools["articles.csv"], flat.article_columns)
                 lines = CsvLines(flat, claims.cells)
-                claim_lines = lines.claims
-                stance_lines = lines.stances
+                claim_and_stance_lines = lines.claims_and_stances
                 marker_line = lines.marker
                 # The first bytes (the zip's local header) leave as soon as they exist: a quick
                 # first byte. Then chunks of STREAM_CHUNK_BYTES.
                 chunk_bytes = 1
                 for bundle in map(row_bundle, bundles):
                     locate = paragraph_locator(bundle.document.paragraphs)
-                    claims.write_lines(claim_lines(bundle, locate))
-                    stances.write_lines(stance_lines(bundle))
+                    claim_lines, stance_lines = claim_and_stance_lines(bundle, locate)
+                    claims.write_lines(claim_lines)
+                    stances.write_lines(stance_lines)
                     if bundle.markers:
                         bias.write_lines([marker_line(marker, locate) for marker in bundle.markers])
                     articles.writerows(flat.article_rows(bundle))

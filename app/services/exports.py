@@ -341,7 +341,12 @@ class _BundleReader:
 
     def _next_size(self, batch: _Batch) -> int:
         """Documents for the next batch: about CLAIMS_PER_BATCH claims (segment rows, near enough)."""
-        per_document = max(len(batch.claims) / len(batch.documents), 1.0)
+        return self._size_after(len(batch.documents), len(batch.claims))
+
+    @staticmethod
+    def _size_after(documents: int, segment_rows: int) -> int:
+        """``_next_size`` after a batch of so many documents and claim rows (one per content segment)."""
+        per_document = max(segment_rows / documents, 1.0)
         return max(1, min(MAX_BATCH_DOCUMENTS, int(CLAIMS_PER_BATCH / per_document)))
 
     def bundles(self) -> Iterator[DocumentBundle | RowBundle]:
@@ -374,17 +379,22 @@ class _BundleReader:
                 while documents:
                     assert pending is not None
                     paragraphs, numbers, texts, keys, markers, labels = pending.result()[0]
+                    # The next batch is started before this one is decoded, so that the reader works
+                    # while this thread decodes as well as while it writes. Its size needs the number
+                    # of claim rows only: one key a row, one line a key.
+                    segment_rows = keys.count("\n") + 1 if keys else 0
+                    next_documents = self.documents.rows(connection, lo=documents[-1][0],
+                                                         limit=self._size_after(len(documents), segment_rows))
+                    if next_documents:
+                        pending = reader.submit(self.batch_json.rows, connection, lo=next_documents[0][0],
+                                                hi=next_documents[-1][0])
                     paragraphs, numbers, texts, markers, labels = [
                         loads(text) if text else [] for text in (paragraphs, numbers, texts, markers, labels)]
                     for row, row_texts, key in zip(numbers, texts, keys.split("\n") if keys else (), strict=True):
                         row[2] = key  # a claim row: its numbers with its key, then its texts
                         row += row_texts
-                    batch = _Batch(documents, paragraphs, numbers, markers, labels)
-                    documents = self.documents.rows(connection, lo=documents[-1][0], limit=self._next_size(batch))
-                    if documents:
-                        pending = reader.submit(self.batch_json.rows, connection, lo=documents[0][0],
-                                                hi=documents[-1][0])
-                    yield from self._bundles(batch)
+                    yield from self._bundles(_Batch(documents, paragraphs, numbers, markers, labels))
+                    documents = next_documents
             finally:
                 if pending is not None:
                     pending.cancel()
