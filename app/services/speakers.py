@@ -169,6 +169,10 @@ _REGISTRY_NAMES = sa.select(Speaker.id, Speaker.name, sa.cast(Speaker.aliases, s
     Speaker.project_id == sa.bindparam("project_id"), Speaker.merged_into_id.is_(None))
 
 
+# Built once: ``session.get`` builds its statement (and cache key) anew on every call.
+_SPEAKER_BY_ID = sa.select(Speaker).where(Speaker.id == sa.bindparam("speaker_id"))
+
+
 @lru_cache(maxsize=8192)
 def _folded_names(name: str, aliases: str | None) -> frozenset[str]:
     """An entry's name and aliases, folded, once per process: parsing every entry's aliases again
@@ -199,7 +203,7 @@ def resolve_speaker(session: Session, project_id: int, reference: Any) -> Speake
             raise DomainError(f"no speaker named {reference!r} in the registry; add it first", "speaker")
         if len(matches) > 1:
             raise DomainError(f"{reference!r} matches several speakers; use the id", "speaker")
-        speaker = session.get(Speaker, matches[0])  # type: ignore[assignment]
+        speaker = session.scalar(_SPEAKER_BY_ID, {"speaker_id": matches[0]})  # type: ignore[assignment]
     else:
         raise DomainError("speaker is an id, a name or an alias", "speaker")
     hops = 0
