@@ -11,7 +11,8 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +228,29 @@ def count_queries(app: Flask) -> Any:
             sa.event.remove(engine, "before_cursor_execute", listener)
 
     return counter
+
+
+@contextmanager
+def another_request_between(app: Flask, after: Callable[[str], bool],
+                            request: Callable[[], Any]) -> Iterator[dict[str, Any]]:
+    """A race made to happen every time: inside the block, right after the first SQL statement for
+    which ``after(statement)`` is true, ``request()`` runs to its end in another thread (its own
+    connection) before the block's request goes on. Yields ``{"response": ...}``, filled then."""
+    engine = app.extensions["sourcemark.engine"]
+    ran: dict[str, Any] = {}
+
+    def run_between(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "started" not in ran and after(statement):
+            ran["started"] = True
+            thread = threading.Thread(target=lambda: ran.update(response=request()))
+            thread.start()
+            thread.join(30)
+
+    sa.event.listen(engine, "after_cursor_execute", run_between)
+    try:
+        yield ran
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", run_between)
 
 
 def row_count(app: Flask, model: Any) -> int:

@@ -32,7 +32,16 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.db import get_session
 from app.models import Claim, Document, Paragraph, Project, Speaker
-from tests.conftest import CORPUS, REPO, SECRET, TEST_DB, find_span, row_count, seed_document_id
+from tests.conftest import (
+    CORPUS,
+    REPO,
+    SECRET,
+    TEST_DB,
+    another_request_between,
+    find_span,
+    row_count,
+    seed_document_id,
+)
 from tests.security.support import (
     QUOTE,
     assert_no_traceback,
@@ -210,29 +219,13 @@ def test_two_requests_passing_the_same_uniqueness_check_at_once_get_201_and_409(
     clear message, nothing of it stored, not a 500."""
     admin, second_admin = role_client(app, "admin"), app.test_client()
     token = bearer_token(app, "admin")
-    engine = app.extensions["sourcemark.engine"]
-    answers: dict[str, Any] = {}
-    raced = threading.Event()
-
-    def first_request() -> None:
-        answers["first"] = second_admin.post("/api/v1/projects", json={"slug": "race", "name": "First"},
-                                             headers={"Authorization": f"Bearer {token}"})
-
-    def after_the_slug_lookup(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("SELECT projects.id") and "projects.slug" in statement and not raced.is_set():
-            raced.set()
-            thread = threading.Thread(target=first_request)
-            thread.start()
-            thread.join(30)
-
     projects_before = row_count(app, Project)
-    sa.event.listen(engine, "after_cursor_execute", after_the_slug_lookup)
-    try:
+    with another_request_between(
+            app, lambda sql: sql.startswith("SELECT projects.id") and "projects.slug" in sql,
+            lambda: second_admin.post("/api/v1/projects", json={"slug": "race", "name": "First"},
+                                      headers={"Authorization": f"Bearer {token}"})) as first:
         second = admin.call("POST", "/api/v1/projects", json={"slug": "race", "name": "Second"})
-    finally:
-        sa.event.remove(engine, "after_cursor_execute", after_the_slug_lookup)
-    assert raced.is_set()
-    assert answers["first"].status_code == 201, answers["first"].json
+    assert first["response"].status_code == 201, first["response"].json
     assert second.status_code == 409, second.get_data(as_text=True)[:300]
     assert second.json["error"]["code"] == "conflict" and "same moment" in second.json["error"]["message"]
     assert_no_traceback(second.get_data(as_text=True))

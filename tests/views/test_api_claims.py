@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.db import get_session
 from app.models import AuditEvent, Claim, ClaimSegment
-from tests.conftest import find_span, row_count, seed_document_id
+from tests.conftest import another_request_between, find_span, row_count, seed_document_id
 
 CAVUSOGLU = "What Armenia did is unacceptable. It must get back to its senses,"
 
@@ -200,36 +200,16 @@ def test_retried_create_with_client_id_stores_one_claim(app: Any, as_user: Any) 
 def test_a_retry_racing_the_first_request_gets_the_first_claim(app: Any, as_user: Any) -> None:
     """The retry's client_id lookup finds nothing; the first request commits before the retry's
     insert, which meets the unique key and answers with the first claim instead of an error."""
-    import threading
-
     first_client, retry_client = as_user("annotator1"), as_user("annotator1")
     doc = seed_document_id(app)
     body = claim_body(app, client_id="race-1")
-    engine = app.extensions["sourcemark.engine"]
-    answers: dict[str, Any] = {}
-    raced = threading.Event()
-
-    def first_request() -> None:
-        answers["first"] = first_client.post(f"/api/v1/documents/{doc}/claims", body)
-
-    def after_the_retrys_lookup(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        # The retry has looked its client_id up (and found nothing) but not written yet: the
-        # first request runs to its commit now.
-        if statement.startswith("SELECT") and "claims.client_id" in statement and not raced.is_set():
-            raced.set()
-            thread = threading.Thread(target=first_request)
-            thread.start()
-            thread.join(30)
-
-    sa.event.listen(engine, "after_cursor_execute", after_the_retrys_lookup)
-    try:
+    # The retry has looked its client_id up (and found nothing) but not written yet.
+    with another_request_between(app, lambda sql: sql.startswith("SELECT") and "claims.client_id" in sql,
+                                 lambda: first_client.post(f"/api/v1/documents/{doc}/claims", body)) as first:
         retry = retry_client.post(f"/api/v1/documents/{doc}/claims", body)
-    finally:
-        sa.event.remove(engine, "after_cursor_execute", after_the_retrys_lookup)
-    assert raced.is_set()
-    assert answers["first"].status_code == 201, answers["first"].json
+    assert first["response"].status_code == 201, first["response"].json
     assert retry.status_code == 200, retry.json
-    assert retry.json["id"] == answers["first"].json["id"]
+    assert retry.json["id"] == first["response"].json["id"]
     assert retry.json["content"][0]["text"] == CAVUSOGLU
     assert row_count(app, Claim) == 1
 
