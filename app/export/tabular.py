@@ -136,13 +136,9 @@ class CsvLines:
         cells = self._by_key[key] = self._codes(codes)
         return cells
 
-    def claims(self, bundle: RowBundle, locate: ParagraphLocator) -> list[str]:
-        """The ``claims.csv`` lines of a document's claims."""
-        return self.claims_and_stances(bundle, locate)[0]
-
     def claims_and_stances(self, bundle: RowBundle, locate: ParagraphLocator) -> tuple[list[str], list[str]]:
-        """The ``claims.csv`` lines of a document's claims and their ``stances.csv`` lines (as ``stances``
-        gives them), in one pass over the claims (hot path: a million must take seconds)."""
+        """The ``claims.csv`` lines of a document's claims and their ``stances.csv`` lines (one block
+        per claim with stances, a line per target), in one pass (hot path: a million must take seconds)."""
         text = self._cells.text
         by_key = self._by_key
         codes = bundle.codes
@@ -193,21 +189,6 @@ class CsvLines:
                 f"{stamps[created]},{stamps[updated]}\r\n"
             )
         return lines, stance_blocks
-
-    def stances(self, bundle: RowBundle) -> list[str]:
-        """The ``stances.csv`` lines of a document's claims: one per claim and target."""
-        by_key = self._by_key
-        codes = bundle.codes
-        blocks = []
-        for row in bundle.claims:
-            key = row[2]
-            cells = by_key.get(key)
-            if cells is None:
-                cells = self._keyed(key, codes[key])
-            tails = cells[4]
-            if tails is not None:
-                blocks.append(f"{row[0]},{row[1]}".join(tails))
-        return blocks
 
     def marker(self, marker: MarkerOut, locate: ParagraphLocator) -> str:
         text = self._cells.text
