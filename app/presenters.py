@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -15,7 +16,7 @@ def iso(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
-def document_json(document: Document, paragraphs: list[Any], **extra: Any) -> dict[str, Any]:
+def document_json(document: Document, paragraphs: Sequence[Any], **extra: Any) -> dict[str, Any]:
     text = document.text
     body = {
         "id": document.id, "title": document.title, "text": text, "text_hash": document.text_hash,

@@ -58,3 +58,28 @@ def test_segment_word_counts_are_kept_on_write_and_backfilled_by_0005(app: Any, 
     with engine.connect() as conn:
         assert conn.execute(sa.text(counted)).all() == written
     engine.dispose()
+
+
+def test_speaker_folded_names_are_kept_on_write_and_backfilled_by_0006(app: Any, as_user: Any,
+                                                                      database_url: str) -> None:
+    api = as_user("curator")
+    created = api.post("/api/v1/projects/demo/speakers", {"name": "Zoë Ağaoğlu", "aliases": ["Z. A.", "ZOE"]})
+    assert created.status_code == 201, created.json
+    renamed = api.patch(f"/api/v1/projects/demo/speakers/{created.json['id']}", {"aliases": ["Z_A%", "Agaoglu"]})
+    assert renamed.status_code == 200, renamed.json
+    app.extensions["sourcemark.engine"].dispose()
+    engine = sa.create_engine(database_url)
+    folded = "SELECT id, folded_names FROM speakers ORDER BY id"
+    with engine.connect() as conn:
+        written = conn.execute(sa.text(folded)).all()
+    assert dict(written)[created.json["id"]] == "\nagaoglu\nz_a%\nzoe agaoglu\n"
+    assert all(names.startswith("\n") and names.endswith("\n") for _id, names in written)
+
+    config = alembic_config(database_url)
+    command.downgrade(config, "0005")
+    with engine.connect() as conn:
+        assert "folded_names" not in {c["name"] for c in sa.inspect(conn).get_columns("speakers")}
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(folded)).all() == written
+    engine.dispose()

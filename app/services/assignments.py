@@ -164,9 +164,12 @@ _START_ASSIGNMENT = _ASSIGNMENTS.update().where(
     _ASSIGNMENTS.c.status == "todo").values(status="in_progress")
 
 
-def mark_started(session: Session, user_id: int, document_id: int) -> None:
-    """The first claim on an assigned document moves its assignment from to-do to in progress."""
-    session.execute(_START_ASSIGNMENT, {"for_document": document_id, "for_user": user_id})
+def mark_started(session: Session, user_id: int, document_id: int, status: str | None) -> None:
+    """The first claim on an assigned document moves its assignment from to-do to in progress;
+    ``status`` is the assignment's as the request read it (None: not assigned). The update checks
+    the status again, so a save that read it a moment before another one moved it changes nothing."""
+    if status == "todo":
+        session.execute(_START_ASSIGNMENT, {"for_document": document_id, "for_user": user_id})
 
 
 def is_assigned(session: Session, user_id: int, document_id: int) -> bool:
@@ -174,10 +177,11 @@ def is_assigned(session: Session, user_id: int, document_id: int) -> bool:
         Assignment.document_id == document_id, Assignment.user_id == user_id)) is not None
 
 
-def require_document(session: Session, access: ProjectAccess, document_id: int) -> None:
-    """In a project set to "assigned documents only", annotators see nothing else (404)."""
-    if access.project.assigned_only and access.role == "annotator" and not is_assigned(
-            session, access.user.id, document_id):
+def require_document(session: Session, access: ProjectAccess, document_id: int, assigned: bool | None = None) -> None:
+    """In a project set to "assigned documents only", annotators see nothing else (404).
+    ``assigned``: whether the user has the document, if the caller read it already."""
+    if access.project.assigned_only and access.role == "annotator" and not (
+            assigned if assigned is not None else is_assigned(session, access.user.id, document_id)):
         raise NotFound("no such document")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +20,7 @@ from app.sanitize import safe_url
 from app.services import audit
 from app.services.assignments import mark_started, require_document
 from app.services.documents import paragraph_spans
-from app.services.projects import ProjectAccess, current_codebook, document_access
+from app.services.projects import ProjectAccess, current_codebook, document_for_writing
 from app.services.speakers import resolve_speaker
 
 # Optional single-code fields and the codebook field that lists their codes.
@@ -43,6 +44,8 @@ class DocumentContext:
     document: Document
     access: ProjectAccess
     codebook: CodebookView
+    #: The user's assignment of the document as read (todo, in_progress, done; None: not assigned).
+    assignment_status: str | None
 
     @property
     def project(self) -> Project:
@@ -50,9 +53,9 @@ class DocumentContext:
 
 
 def load_document_context(session: Session, user: User, document_id: int) -> DocumentContext:
-    document, access = document_access(session, user, document_id, with_codebook=True)
-    require_document(session, access, document.id)
-    return DocumentContext(document, access, current_codebook(session, document.project_id))
+    document, access, assignment_status = document_for_writing(session, user, document_id)
+    require_document(session, access, document.id, assigned=assignment_status is not None)
+    return DocumentContext(document, access, current_codebook(session, document.project_id), assignment_status)
 
 
 def _code(codebook: CodebookView, field: str, value: Any, codebook_field: str, old: Any = None) -> str | None:
@@ -66,7 +69,7 @@ def _code(codebook: CodebookView, field: str, value: Any, codebook_field: str, o
     return value
 
 
-def _optional_span(ctx: DocumentContext, paragraphs: list[Any], value: Any, field: str) -> Span | None:
+def _optional_span(ctx: DocumentContext, paragraphs: Sequence[Any], value: Any, field: str) -> Span | None:
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -148,7 +151,7 @@ def _note(value: Any) -> str | None:
 def _apply(session: Session, ctx: DocumentContext, claim: Claim, payload: dict[str, Any], creating: bool) -> None:
     """Check every given field against the document and codebook, then set it on the claim."""
     codebook = ctx.codebook
-    paragraphs = paragraph_spans(session, ctx.document.id)
+    paragraphs = paragraph_spans(session, ctx.document)
     if creating or "content" in payload:
         try:
             segments = check_segments(ctx.document.text, paragraphs, payload.get("content"))
@@ -301,28 +304,32 @@ def create_claim(session: Session, user: User, document_id: int, payload: Any, *
     if layer == "gold" and not ctx.access.is_curator:
         raise Forbidden("only curators write the gold layer", "layer")
     client_id = payload.get("client_id")
-    if client_id is not None:
-        if not isinstance(client_id, str) or not 1 <= len(client_id) <= 64:
-            raise DomainError("client_id is a string of 1-64 characters", "client_id")
-        earlier = _claim_with_client_id(session, user, document_id, client_id)
-        if earlier is not None:
-            return earlier, False
+    if client_id is not None and (not isinstance(client_id, str) or not 1 <= len(client_id) <= 64):
+        raise DomainError("client_id is a string of 1-64 characters", "client_id")
     claim = Claim(project_id=ctx.project.id, document_id=document_id, annotator_id=user.id, layer=layer,
                   codebook_version=ctx.codebook.version, client_id=client_id,
                   gold_sources=gold_sources, origin=origin or (
                       payload.get("origin") if payload.get("origin") in ("manual", "suggestion") else "manual"))
-    _apply(session, ctx, claim, payload, creating=True)
+    try:
+        _apply(session, ctx, claim, payload, creating=True)
+    except DomainError:
+        # A retry gets its first claim even if the body would no longer pass (a code retired, a
+        # speaker merged away in between).
+        earlier = _claim_with_client_id(session, user, document_id, client_id) if client_id else None
+        if earlier is None:
+            raise
+        return earlier, False
+    # A retry is found by the unique key (annotator, client_id), not by a lookup first: nearly every
+    # save would look and find nothing, and a lookup cannot see a retry that is still saving anyway
+    # (see app.db.QueuedWriterConnection). Either way the retry gets the first claim.
     if not _insert_new_claim(session, claim):
-        # The lookup above may be a few milliseconds old (see app.db.QueuedWriterConnection): a
-        # retry sent while the first request was still saving meets the unique key instead, and
-        # then gets the first claim as if it had come later.
         earlier = _claim_with_client_id(session, user, document_id, client_id)
         if earlier is None:  # the other claim is gone again: say so rather than guess
             raise Conflict("another request with this client_id was saving at the same moment; try again",
                            "client_id")
         return earlier, False
     if layer == "annotator":
-        mark_started(session, user.id, document_id)
+        mark_started(session, user.id, document_id, ctx.assignment_status)
     audit.record(session, user, "create", "claim", claim.id, ctx.project.id, after=claim_snapshot(claim))
     _load_references(session, claim)
     return claim, True

@@ -427,9 +427,24 @@ _PARAGRAPH_SPANS = (sa.select(Paragraph.index, Paragraph.start, Paragraph.end)
                     .where(Paragraph.document_id == sa.bindparam("document_id")).order_by(Paragraph.index))
 
 
-def paragraph_spans(session: Session, document_id: int) -> list[ParagraphSpan]:
-    return [ParagraphSpan(index, start, end)
-            for index, start, end in session.execute(_PARAGRAPH_SPANS, {"document_id": document_id})]
+# A document's paragraphs by (id, text hash). A document's text is never edited (a new text is a
+# new revision with its own id), and its paragraphs are a function of that canonical text, so an
+# entry can never go stale, even if a deleted document's id were used again. Every claim save
+# checks its spans against them; they were one of its six reads.
+_PARAGRAPHS_BY_TEXT: dict[tuple[int, str], tuple[ParagraphSpan, ...]] = {}
+_PARAGRAPHS_BY_TEXT_MAX = 4096
+
+
+def paragraph_spans(session: Session, document: Document) -> tuple[ParagraphSpan, ...]:
+    key = (document.id, document.text_hash)
+    spans = _PARAGRAPHS_BY_TEXT.get(key)
+    if spans is None:
+        spans = tuple(ParagraphSpan(index, start, end)
+                      for index, start, end in session.execute(_PARAGRAPH_SPANS, {"document_id": document.id}))
+        if len(_PARAGRAPHS_BY_TEXT) >= _PARAGRAPHS_BY_TEXT_MAX:
+            _PARAGRAPHS_BY_TEXT.clear()  # a bound on memory; cheaper than an LRU for what it saves
+        _PARAGRAPHS_BY_TEXT[key] = spans
+    return spans
 
 
 @dataclass

@@ -59,7 +59,7 @@ def _apply_marker(session: Session, ctx: DocumentContext, marker: BiasMarker, pa
         if not isinstance(span_in, dict):
             raise DomainError("span is an object {start, end, text?}", "span")
         try:
-            span = check_span(ctx.document.text, paragraph_spans(session, ctx.document.id), span_in.get("start"),
+            span = check_span(ctx.document.text, paragraph_spans(session, ctx.document), span_in.get("start"),
                               span_in.get("end"), span_in.get("text"), "span")
         except SpanError as exc:
             raise DomainError(str(exc), exc.field) from exc

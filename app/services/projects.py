@@ -13,6 +13,7 @@ from app.domain.codebook import CodebookError, CodebookView, default_codebook, v
 from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.models import (
     ArticleLabel,
+    Assignment,
     BiasMarker,
     Claim,
     ClaimStance,
@@ -68,40 +69,55 @@ _DOCUMENT_FOR_MEMBER = _DOCUMENT_FOR_ADMIN.add_columns(Membership.role).outerjoi
     Membership, sa.and_(Membership.project_id == Project.id, Membership.user_id == sa.bindparam("user_id")))
 _LATEST_CODEBOOK = (sa.select(Codebook.version, Codebook.data).where(Codebook.project_id == sa.bindparam("project_id"))
                     .order_by(Codebook.version.desc()).limit(1))
-# The same queries with the project's latest codebook in the row: one round trip less for every
-# claim save and claim list (on PostgreSQL each is a few hundred microseconds of waiting).
+# The same queries with what a write needs in the row: the project's latest codebook and the
+# user's assignment of the document. One round trip less for every claim save and claim list (on
+# PostgreSQL each is a few hundred microseconds of waiting), and no assignment update for a save
+# with nothing to start.
 _OTHER_VERSIONS = aliased(Codebook)
 _LATEST_VERSION = (sa.select(sa.func.max(_OTHER_VERSIONS.version)).where(_OTHER_VERSIONS.project_id == Project.id)
                    .correlate(Project).scalar_subquery())
 
 
-def _with_codebook(statement: sa.Select[Any]) -> sa.Select[Any]:
-    return statement.add_columns(Codebook.version.label("codebook_version"), Codebook.data.label("codebook_data")) \
-        .outerjoin(Codebook, sa.and_(Codebook.project_id == Project.id, Codebook.version == _LATEST_VERSION))
+def _for_writing(statement: sa.Select[Any]) -> sa.Select[Any]:
+    return statement.add_columns(Codebook.version.label("codebook_version"), Codebook.data.label("codebook_data"),
+                                 Assignment.status.label("assignment_status")) \
+        .outerjoin(Codebook, sa.and_(Codebook.project_id == Project.id, Codebook.version == _LATEST_VERSION)) \
+        .outerjoin(Assignment, sa.and_(Assignment.document_id == Document.id,
+                                       Assignment.user_id == sa.bindparam("user_id")))
 
 
 _DOCUMENT_ACCESS = {
     (False, False): _DOCUMENT_FOR_MEMBER, (True, False): _DOCUMENT_FOR_ADMIN,
-    (False, True): _with_codebook(_DOCUMENT_FOR_MEMBER), (True, True): _with_codebook(_DOCUMENT_FOR_ADMIN),
+    (False, True): _for_writing(_DOCUMENT_FOR_MEMBER), (True, True): _for_writing(_DOCUMENT_FOR_ADMIN),
 }
 
 
-def document_access(session: Session, user: User, document_id: int,
-                    with_codebook: bool = False) -> tuple[Document, ProjectAccess]:
-    """A document and the caller's access to its project, in one query (every claim save and
-    fetch starts here); the same NotFound answers as ``access_project``. ``with_codebook`` reads
-    the project's latest codebook in the same query, for ``current_codebook``."""
-    row = session.execute(_DOCUMENT_ACCESS[user.is_admin, with_codebook],
+def _document_row(session: Session, user: User, document_id: int, for_writing: bool) -> Any:
+    row = session.execute(_DOCUMENT_ACCESS[user.is_admin, for_writing],
                           {"document_id": document_id, "user_id": user.id}).first()
     if row is None:
         raise NotFound("no such document")
-    role = "admin" if user.is_admin else row.role
-    if role is None:
+    if not user.is_admin and row.role is None:
         raise NotFound("no such project")
-    if with_codebook and row.codebook_version is not None:
+    return row
+
+
+def document_access(session: Session, user: User, document_id: int) -> tuple[Document, ProjectAccess]:
+    """A document and the caller's access to its project, in one query (every document fetch
+    starts here); the same NotFound answers as ``access_project``."""
+    row = _document_row(session, user, document_id, for_writing=False)
+    return row[0], ProjectAccess(row[1], user, "admin" if user.is_admin else row.role)
+
+
+def document_for_writing(session: Session, user: User, document_id: int) -> tuple[Document, ProjectAccess, str | None]:
+    """``document_access`` and, in the same query, the project's latest codebook (for
+    ``current_codebook``) and the status of the user's assignment of the document (None: not
+    assigned): every claim save starts here."""
+    row = _document_row(session, user, document_id, for_writing=True)
+    if row.codebook_version is not None:
         session.info.setdefault(CODEBOOK_CACHE, {}).setdefault(
             row[1].id, CodebookView(row.codebook_version, row.codebook_data))
-    return row[0], ProjectAccess(row[1], user, role)
+    return row[0], ProjectAccess(row[1], user, "admin" if user.is_admin else row.role), row.assignment_status
 
 
 def get_project_access(session: Session, user: User, slug: str) -> ProjectAccess:

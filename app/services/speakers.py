@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.domain.codebook import CodebookView
-from app.domain.names import fold_name
+from app.domain.names import LIKE_ESCAPE, fold_name, name_pattern
 from app.errors import Conflict, DomainError, NotFound
 from app.models import Claim, Speaker
 from app.models.base import is_id
@@ -163,22 +161,12 @@ def merge_speakers(session: Session, access: ProjectAccess, source_id: int, targ
     return target
 
 
-# Built once: a save that names its speaker runs it (see claims.py on why).
-# The aliases as stored text (a cast: psycopg would parse json itself), folded by _folded_names.
-_REGISTRY_NAMES = sa.select(Speaker.id, Speaker.name, sa.cast(Speaker.aliases, sa.Text)).where(
-    Speaker.project_id == sa.bindparam("project_id"), Speaker.merged_into_id.is_(None))
-
-
-# Built once: ``session.get`` builds its statement (and cache key) anew on every call.
-_SPEAKER_BY_ID = sa.select(Speaker).where(Speaker.id == sa.bindparam("speaker_id"))
-
-
-@lru_cache(maxsize=8192)
-def _folded_names(name: str, aliases: str | None) -> frozenset[str]:
-    """An entry's name and aliases, folded, once per process: parsing every entry's aliases again
-    on every save was 40 of a save's 45 JSON decodings in a registry of 40 speakers."""
-    names = [name, *(json.loads(aliases) or ())] if aliases else [name]
-    return frozenset(fold_name(n) for n in names)
+# Built once: a save that names its speaker runs it (see claims.py on why). The entries that answer
+# to the name, found by the database in their folded names: nothing of the registry but the match
+# comes back.
+_SPEAKERS_CALLED = sa.select(Speaker).where(
+    Speaker.project_id == sa.bindparam("project_id"), Speaker.merged_into_id.is_(None),
+    Speaker.folded_names.like(sa.bindparam("pattern"), escape=LIKE_ESCAPE))
 
 
 def resolve_speaker(session: Session, project_id: int, reference: Any) -> Speaker:
@@ -195,15 +183,14 @@ def resolve_speaker(session: Session, project_id: int, reference: Any) -> Speake
     elif isinstance(reference, str) and reference.strip():
         if re.fullmatch(r"[0-9]{1,12}", reference.strip()):
             return resolve_speaker(session, project_id, int(reference.strip()))
-        key = fold_name(reference)
-        # Names only (not whole rows): a save that names its speaker reads the registry each time.
-        registry = session.execute(_REGISTRY_NAMES, {"project_id": project_id})
-        matches = [speaker_id for speaker_id, name, aliases in registry if key in _folded_names(name, aliases)]
+        pattern = name_pattern(reference)
+        matches = session.scalars(_SPEAKERS_CALLED, {"project_id": project_id, "pattern": pattern}).all() \
+            if pattern is not None else []
         if not matches:
             raise DomainError(f"no speaker named {reference!r} in the registry; add it first", "speaker")
         if len(matches) > 1:
             raise DomainError(f"{reference!r} matches several speakers; use the id", "speaker")
-        speaker = session.scalar(_SPEAKER_BY_ID, {"speaker_id": matches[0]})  # type: ignore[assignment]
+        speaker = matches[0]
     else:
         raise DomainError("speaker is an id, a name or an alias", "speaker")
     hops = 0

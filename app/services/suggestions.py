@@ -75,7 +75,7 @@ def document_suggestions(session: Session, user: User, document_id: int) -> dict
     ctx = load_document_context(session, user, document_id)
     dismissed = dismissed_keys(session, user, document_id)
     text = ctx.document.text
-    paragraphs = paragraph_spans(session, document_id)
+    paragraphs = paragraph_spans(session, ctx.document)
     speakers = {s.id: s for s in session.scalars(sa.select(Speaker).where(Speaker.project_id == ctx.project.id))}
     existing: dict[int, list[tuple[int, int]]] = {}
     for claim_id, start, end in session.execute(

@@ -41,7 +41,7 @@ def _page(document_id: int, form: ClaimForm | None = None, status: int = 200) ->
     suggestions: list[dict[str, Any]] = []
     if own and request.args.get("suggest") == "1":
         suggestions = suggestion_service.document_suggestions(session(), user, document_id)["items"]
-    text_html = highlighted_paragraphs(ctx.document.text, paragraph_spans(session(), document_id),
+    text_html = highlighted_paragraphs(ctx.document.text, paragraph_spans(session(), ctx.document),
                                        page_marks(claims, markers, suggestions))
     if form is None:
         form = ClaimForm()
@@ -83,8 +83,8 @@ def changes(document_id: int) -> tuple[str, int]:
     if document.previous_id is None:
         raise NotFound("this is the first revision of the document")
     previous, _ = get_document_access(session(), user, document.previous_id)
-    rows = paragraph_diff([previous.text[p.start:p.end] for p in paragraph_spans(session(), previous.id)],
-                          [document.text[p.start:p.end] for p in paragraph_spans(session(), document.id)])
+    rows = paragraph_diff([previous.text[p.start:p.end] for p in paragraph_spans(session(), previous)],
+                          [document.text[p.start:p.end] for p in paragraph_spans(session(), document)])
     return render_template("annotate/changes.html", document=document, previous=previous, rows=rows,
                            access=access), 200
 

@@ -157,7 +157,7 @@ def import_documents(slug: str) -> tuple[Response, int]:
         })
     result = document_service.import_documents(session(), access, [document_service.parse_document_payload(body)])[0]
     session().commit()
-    paragraphs = document_service.paragraph_spans(session(), result.document.id)
+    paragraphs = document_service.paragraph_spans(session(), result.document)
     extra: dict[str, Any] = {"status": result.status}
     if result.status == "revision":
         extra["anchors"] = result.anchors
@@ -179,7 +179,7 @@ def list_documents(slug: str) -> Response:
 @bp.get("/documents/<int:document_id>")
 def get_document(document_id: int) -> Response:
     document, _access = document_service.get_document_access(session(), api_user(), document_id)
-    return jsonify(document_json(document, document_service.paragraph_spans(session(), document.id)))
+    return jsonify(document_json(document, document_service.paragraph_spans(session(), document)))
 
 
 @bp.get("/documents/<int:document_id>/claims")

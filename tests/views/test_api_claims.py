@@ -197,14 +197,40 @@ def test_retried_create_with_client_id_stores_one_claim(app: Any, as_user: Any) 
     assert row_count(app, Claim) == 1
 
 
+def test_a_retry_whose_body_no_longer_passes_still_gets_the_first_claim(app: Any, as_user: Any) -> None:
+    api = as_user("annotator1")
+    doc = seed_document_id(app)
+    first = api.post(f"/api/v1/documents/{doc}/claims", claim_body(app, client_id="abc-123"))
+    again = api.post(f"/api/v1/documents/{doc}/claims", {**claim_body(app, client_id="abc-123"),
+                                                          "attribution": "not-a-code"})
+    assert first.status_code == 201 and again.status_code == 200, again.json
+    assert again.json["id"] == first.json["id"] and again.json["attribution"] == first.json["attribution"]
+    bad = api.post(f"/api/v1/documents/{doc}/claims", {**claim_body(app, client_id="new-one"),
+                                                        "attribution": "not-a-code"})
+    assert bad.status_code == 422 and bad.json["error"]["field"] == "attribution"
+    assert row_count(app, Claim) == 1
+
+
+def test_a_client_id_is_not_reused_on_another_document(app: Any, as_user: Any) -> None:
+    api = as_user("annotator1")
+    doc = seed_document_id(app)
+    other = as_user("curator").post("/api/v1/projects/demo/documents", {"title": "Another", "text": "One paragraph."})
+    assert other.status_code == 201, other.json
+    assert api.post(f"/api/v1/documents/{doc}/claims", claim_body(app, client_id="abc-123")).status_code == 201
+    reused = api.post(f"/api/v1/documents/{other.json['id']}/claims",
+                      {"content": [{"start": 0, "end": 3, "text": "One"}], "client_id": "abc-123"})
+    assert reused.status_code == 409 and reused.json["error"]["field"] == "client_id", reused.json
+    assert row_count(app, Claim) == 1
+
+
 def test_a_retry_racing_the_first_request_gets_the_first_claim(app: Any, as_user: Any) -> None:
-    """The retry's client_id lookup finds nothing; the first request commits before the retry's
-    insert, which meets the unique key and answers with the first claim instead of an error."""
+    """The first request commits after the retry's reads and before its insert, which meets the
+    unique key (annotator, client_id) and answers with the first claim instead of an error."""
     first_client, retry_client = as_user("annotator1"), as_user("annotator1")
     doc = seed_document_id(app)
     body = claim_body(app, client_id="race-1")
-    # The retry has looked its client_id up (and found nothing) but not written yet.
-    with another_request_between(app, lambda sql: sql.startswith("SELECT") and "claims.client_id" in sql,
+    # The retry has read the speaker registry, its last read before the insert.
+    with another_request_between(app, lambda sql: sql.startswith("SELECT") and "FROM speakers" in sql,
                                  lambda: first_client.post(f"/api/v1/documents/{doc}/claims", body)) as first:
         retry = retry_client.post(f"/api/v1/documents/{doc}/claims", body)
     assert first["response"].status_code == 201, first["response"].json
@@ -216,7 +242,7 @@ def test_a_retry_racing_the_first_request_gets_the_first_claim(app: Any, as_user
 
 def test_a_claim_save_costs_a_fixed_few_statements(app: Any, runner: Any, count_queries: Any) -> None:
     """A save through the API with a bearer token, as the page's script sends it: reads, then
-    the claim, its segment and stances, the assignment and the audit row, whatever the claim."""
+    the claim, its segment and stances and the audit row, whatever the claim."""
     token = runner.invoke(args=["users", "token", "annotator1"]).output.strip()
     client = app.test_client()
     doc = seed_document_id(app)
@@ -229,11 +255,12 @@ def test_a_claim_save_costs_a_fixed_few_statements(app: Any, runner: Any, count_
     assert response.status_code == 201, response.json
     writes = [" ".join(s.replace("INSERT INTO", "INSERT").split()[:2]) for s in statements
               if not s.startswith(("SELECT", "BEGIN"))]
-    assert writes == ["INSERT claims", "INSERT claim_segments", "INSERT claim_stances", "UPDATE assignments",
-                      "INSERT audit_events"], statements
-    # The token's user, the document with its project, role and codebook, the client_id, the
-    # paragraphs, the registry's names and the speaker.
-    assert sum(s.startswith("SELECT") for s in statements) == 6, statements
+    # No assignment to start (the document is not assigned to the annotator; see test_assignments).
+    assert writes == ["INSERT claims", "INSERT claim_segments", "INSERT claim_stances", "INSERT audit_events"], \
+        statements
+    # The token's user, the document with its project, role and codebook, and the speaker named
+    # (the paragraphs of a document already seen are known by its id and text hash).
+    assert sum(s.startswith("SELECT") for s in statements) == 3, statements
 
 
 def test_session_api_calls_need_the_csrf_token(app: Any, as_user: Any) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.models import Codebook, Membership, Project, Speaker
+from app.models import Claim, Codebook, Membership, Project, Speaker
 from tests.conftest import find_span, row_count, seed_document_id
 
 
@@ -165,3 +165,31 @@ def test_speaker_by_alias_and_merge(app: Any, as_user: Any) -> None:
     assert all(s["id"] != extra["id"] for s in curator.get("/api/v1/projects/demo/speakers").json)
     again = curator.post("/api/v1/projects/demo/speakers/merge", {"source": extra["id"], "target": target["id"]})
     assert again.status_code == 409
+    # The merged entry's names now belong to the target.
+    renamed = annotator.post(f"/api/v1/documents/{doc}/claims", {
+        "content": [{"start": start, "end": end}], "attribution": "direct", "speaker": "m. çavuşoğlu"})
+    assert renamed.status_code == 201 and renamed.json["speaker"]["id"] == target["id"], renamed.json
+
+
+def test_a_speaker_is_named_whole_and_wildcards_are_plain_characters(app: Any, as_user: Any) -> None:
+    curator = as_user("curator")
+    annotator = as_user("annotator1")
+    wild = curator.post("/api/v1/projects/demo/speakers", {"name": "Press_Office 100%", "aliases": ["A/B"]}).json
+    doc = seed_document_id(app)
+    start, end = find_span(app, doc, "What Armenia did is unacceptable.")
+
+    def speaker_of(name: str) -> Any:
+        return annotator.post(f"/api/v1/documents/{doc}/claims", {
+            "content": [{"start": start, "end": end}], "attribution": "direct", "speaker": name})
+
+    for named in ("PRESS_OFFICE  100%", "a/b"):
+        response = speaker_of(named)
+        assert response.status_code == 201 and response.json["speaker"]["id"] == wild["id"], (named, response.json)
+    # Neither _ nor % nor the escape character matches anything but itself, and part of a name is
+    # no name: each of these is refused without storing a claim.
+    claims = row_count(app, Claim)
+    for named in ("Press%", "_ress_Office 100%", "Press_Office 10_", "Press_Office", "Office 100%", "A", "%", "_",
+                  "Cavusoglu Mevlut", "x" * 100_000):
+        response = speaker_of(named)
+        assert response.status_code == 422 and response.json["error"]["field"] == "speaker", (named, response.json)
+    assert row_count(app, Claim) == claims

@@ -92,6 +92,10 @@ def test_queue_status_and_progress(app: Any, as_user: Any) -> None:
     assert report["documents"][0]["annotators"] == [{"user": "annotator1", "status": "done"},
                                                     {"user": "annotator2", "status": "todo"}]
     assert annotator.get("/api/v1/projects/demo/progress").status_code == 403
+    # A later claim leaves a finished assignment finished.
+    assert annotator.post(f"/api/v1/documents/{doc}/claims", {"content": [{"start": start, "end": end}],
+                                                              "attribution": "indirect"}).status_code == 201
+    assert annotator.get("/api/v1/projects/demo/assignments").json["items"][0]["status"] == "done"
 
 
 def test_assignment_pages(app: Any, as_user: Any) -> None:
