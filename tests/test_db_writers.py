@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -140,4 +141,48 @@ def test_driver_rows_gives_plain_tuples_and_writes_out_in_lists(tmp_path: Path) 
                            .order_by(log.c.writer))
     assert rows == [("a", 1.0), ("c", 3.0)]
     assert all(type(row) is tuple for row in rows)
+    engine.dispose()
+
+
+def _rows_in_database_file(path: Path) -> int:
+    """Rows of ``log`` in the main database file alone: ``immutable`` reads ignore the WAL, so
+    only what a checkpoint has copied there counts."""
+    connection = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return int(connection.execute("SELECT count(*) FROM log").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def test_the_wal_is_checkpointed_after_the_lock_every_so_many_rows(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.db
+
+    monkeypatch.setattr(app.db, "CHECKPOINT_EVERY_ROWS", 5)
+    engine = _engine(tmp_path)
+    writers = engine.execution_options(sqlite_queue_writes=True)
+    with writers.connect() as conn:
+        # SQLite's own checkpoint (inside a COMMIT, while the lock is held) is off.
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    database = tmp_path / "queue.sqlite3"
+    setup = sqlite3.connect(database)
+    setup.execute("PRAGMA wal_checkpoint(FULL)").fetchall()  # the table itself, into the file
+    setup.close()
+    checkpointed_after_setup = _rows_in_database_file(database)
+    for row in range(4):
+        with writers.begin() as conn:
+            conn.exec_driver_sql(f"INSERT INTO log VALUES ('w{row}', 0)")
+    # Four rows: not due yet, they are in the WAL only.
+    assert _rows_in_database_file(database) == checkpointed_after_setup == 0
+    with writers.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO log VALUES ('w4', 0)")
+    # The fifth row made it due: the writer checkpointed after its commit.
+    assert _rows_in_database_file(database) == 5
+    # Reading commits nothing and counts nothing.
+    for _ in range(10):
+        with writers.begin() as conn:
+            conn.exec_driver_sql("SELECT count(*) FROM log").scalar()
+    with writers.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO log VALUES ('w5', 0)")
+    assert _rows_in_database_file(database) == 5
     engine.dispose()
