@@ -218,9 +218,15 @@ def make_engine(url: str, busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
         @sa.event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             # Deferred: a session that writes queues at its first write (before_cursor_execute).
-            conn.exec_driver_sql("BEGIN")
+            # Straight to the driver: every request begins one, and SQLAlchemy's statement path
+            # (events, cursor, result) costs several times what SQLite takes for it.
+            driver = conn.connection.driver_connection
+            try:
+                driver.execute("BEGIN")
+            except sqlite3.Error as exc:  # as SQLAlchemy would have wrapped it (answered 503)
+                raise sa.exc.OperationalError("BEGIN", None, exc) from exc
             if conn.get_execution_options().get("sqlite_queue_writes", False):
-                conn.connection.driver_connection.queue_at_first_write = True
+                driver.queue_at_first_write = True
 
         @sa.event.listens_for(engine, "before_cursor_execute")
         def _sqlite_queue_at_first_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
