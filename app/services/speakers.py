@@ -162,9 +162,9 @@ def merge_speakers(session: Session, access: ProjectAccess, source_id: int, targ
 
 
 # Built once: a save that names its speaker runs it (see claims.py on why). The entries that answer
-# to the name, found by the database in their folded names: nothing of the registry but the match
-# comes back.
-# Only what a claim keeps of its speaker and shows of it (id, name, side): the rest loads if asked for.
+# to the name, found by the database in their folded names, so nothing of the registry but the
+# match comes back; and of the match only what a claim keeps and shows of it (id, name, side), the
+# rest loads if asked for.
 _SPEAKERS_CALLED = sa.select(Speaker).options(load_only(
     Speaker.project_id, Speaker.name, Speaker.side, Speaker.merged_into_id, Speaker.version)).where(
     Speaker.project_id == sa.bindparam("project_id"), Speaker.merged_into_id.is_(None),
