@@ -229,7 +229,7 @@ def test_a_retry_racing_the_first_request_gets_the_first_claim(app: Any, as_user
     first_client, retry_client = as_user("annotator1"), as_user("annotator1")
     doc = seed_document_id(app)
     body = claim_body(app, client_id="race-1")
-    # The retry has read the speaker registry, its last read before the insert.
+    # The retry has looked up the speaker it names, its last read before the insert.
     with another_request_between(app, lambda sql: sql.startswith("SELECT") and "FROM speakers" in sql,
                                  lambda: first_client.post(f"/api/v1/documents/{doc}/claims", body)) as first:
         retry = retry_client.post(f"/api/v1/documents/{doc}/claims", body)
