@@ -69,8 +69,8 @@ class QueuedWriterConnection(sqlite3.Connection):
     busy_timeout still guard against any other writer (a backup, the sqlite3 shell).
 
     A transaction queues at its first write, not at its start (``queue_at_first_write``): the
-    reads before it (the token, the document, the codebook, the registry: two thirds of a claim
-    save) run while another writer holds the lock, so writers hold it for their writes alone.
+    reads before it (the token, the document with its codebook, the speaker) run while another
+    writer holds the lock, so writers hold it for their writes alone.
 
     The WAL is checkpointed after the lock is let go (``_checkpoint_when_due``), not by SQLite
     inside the COMMIT that fills it: that checkpoint syncs the files, and took 6-10 ms of one

@@ -36,6 +36,20 @@ def test_single_head_and_no_model_drift(empty_database: str) -> None:
     command.check(config)  # raises if the models differ from the migrated schema
 
 
+def _down_and_up_again(database_url: str, engine: sa.Engine, revision: str, table: str, column: str,
+                       query: str, written: list[Any]) -> None:
+    """Downgrade to ``revision`` (the column goes), upgrade again: the backfill gives back exactly
+    what the application wrote."""
+    config = alembic_config(database_url)
+    command.downgrade(config, revision)
+    with engine.connect() as conn:
+        assert column not in {c["name"] for c in sa.inspect(conn).get_columns(table)}
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(query)).all() == written
+    engine.dispose()
+
+
 def test_segment_word_counts_are_kept_on_write_and_backfilled_by_0005(app: Any, as_user: Any,
                                                                       database_url: str) -> None:
     from tests.conftest import seed_document_id
@@ -50,14 +64,7 @@ def test_segment_word_counts_are_kept_on_write_and_backfilled_by_0005(app: Any, 
     assert len(written) >= 21
     assert all(words == len(text.split()) and words > 0 for _id, text, words in written)
 
-    config = alembic_config(database_url)
-    command.downgrade(config, "0004")
-    with engine.connect() as conn:
-        assert "words" not in {c["name"] for c in sa.inspect(conn).get_columns("claim_segments")}
-    command.upgrade(config, "head")
-    with engine.connect() as conn:
-        assert conn.execute(sa.text(counted)).all() == written
-    engine.dispose()
+    _down_and_up_again(database_url, engine, "0004", "claim_segments", "words", counted, written)
 
 
 def test_speaker_folded_names_are_kept_on_write_and_backfilled_by_0006(app: Any, as_user: Any,
@@ -75,11 +82,4 @@ def test_speaker_folded_names_are_kept_on_write_and_backfilled_by_0006(app: Any,
     assert dict(written)[created.json["id"]] == "\nagaoglu\nz_a%\nzoe agaoglu\n"
     assert all(names.startswith("\n") and names.endswith("\n") for _id, names in written)
 
-    config = alembic_config(database_url)
-    command.downgrade(config, "0005")
-    with engine.connect() as conn:
-        assert "folded_names" not in {c["name"] for c in sa.inspect(conn).get_columns("speakers")}
-    command.upgrade(config, "head")
-    with engine.connect() as conn:
-        assert conn.execute(sa.text(folded)).all() == written
-    engine.dispose()
+    _down_and_up_again(database_url, engine, "0005", "speakers", "folded_names", folded, written)

@@ -10,7 +10,9 @@ _EXTRA_FOLDS = str.maketrans({"ə": "a", "Ə": "a", "ı": "i", "ł": "l", "Ł": 
                               "đ": "d", "Đ": "d", "ß": "ss"})
 
 
-@lru_cache(maxsize=8192)  # the registry's names are folded on every save that names a speaker
+# Cached: every save folds the speaker name it was given, and registry writes fold an entry's
+# names again on every change of the entry.
+@lru_cache(maxsize=8192)
 def fold_name(name: str) -> str:
     """Case- and accent-insensitive key: 'Çavuşoğlu' and 'Cavusoglu' fold to the same.
 
