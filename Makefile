@@ -29,9 +29,10 @@ run: install
 
 serve: install
 	$(BIN)/flask db upgrade
-	# Threaded workers keep their heartbeat while a long export streams (a sync worker would be
-	# killed after --timeout seconds in the middle of a download).
-	$(BIN)/gunicorn --workers $(WORKERS) --worker-class gthread --threads 4 --timeout 120 \
+	# Sync workers (one request at a time, no thread hand-offs) that keep their heartbeat while a
+	# long export streams: gunicorn's own sync worker would be killed after --timeout seconds in
+	# the middle of a download (app/serving.py).
+	$(BIN)/gunicorn --workers $(WORKERS) --worker-class app.serving.StreamingSyncWorker --timeout 120 \
 		--bind 127.0.0.1:$(PORT) --graceful-timeout 30 wsgi:app
 
 # The whole suite on SQLite, then the same suite on a PostgreSQL server the tests start

@@ -244,7 +244,7 @@ METHOD = """\
   Row 7b: the same size through `GET /api/v1/projects/bench/agreement`, claims read from the database.
 * Row 8: the resident memory (VmRSS) of the gunicorn master and its 2 workers, summed, after both API
   exports of row 6, and the highest such sum sampled every 0.25 s while they ran. gunicorn runs with
-  the flags of `make serve` (threaded workers, 4 threads each, 120 s timeout); a worker timeout
+  the flags of `make serve` (`app.serving.StreamingSyncWorker`, 120 s timeout); a worker timeout
   during an export would be reported.
 * Row 9 (issue #7): 10,000 articles with 10 claims each from 2 annotators (100,000 claims); the
   curator's balance page (tables and SVG charts) for the whole corpus and for one annotator, and

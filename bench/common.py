@@ -36,6 +36,8 @@ ANNOTATORS = tuple(f"ann{i}" for i in range(1, 9))
 N_SPEAKERS = 40
 SPEAKER_NAMES = tuple(f"Speaker {i:02d} Çavuşoğlu" for i in range(1, N_SPEAKERS + 1))
 VENV_BIN = ROOT / ".venv" / "bin"
+# The worker class of the Makefile's `serve` target.
+SERVE_WORKER_CLASS = "app.serving.StreamingSyncWorker"
 
 
 def log(message: str) -> None:
@@ -341,7 +343,7 @@ def _status_kb(pid: int, key: str) -> int:
 
 
 class Gunicorn:
-    """gunicorn as ``make serve`` runs it (N threaded workers) on a given database."""
+    """gunicorn as ``make serve`` runs it (N sync workers, alive while they stream) on a given database."""
 
     def __init__(self, url: str, workers: int, log_dir: Path, timeout: int | None = None) -> None:
         self.url, self.workers, self.port = url, workers, free_port()
@@ -352,10 +354,10 @@ class Gunicorn:
     def __enter__(self) -> Gunicorn:
         env = {**os.environ, "DATABASE_URL": self.url, "SECRET_KEY": SECRET, "SOURCEMARK_ENV": "production",
                "FLASK_APP": "wsgi.py"}
-        # The flags of the Makefile's `serve` target: threaded workers (a long export keeps its
-        # worker's heartbeat), a 120 s timeout, 30 s to finish requests on shutdown.
-        command = [bin_path("gunicorn"), "--workers", str(self.workers), "--worker-class", "gthread",
-                   "--threads", "4", "--timeout", str(self.timeout or 120), "--bind", f"127.0.0.1:{self.port}",
+        # The flags of the Makefile's `serve` target: sync workers that keep their heartbeat while
+        # a long export streams (app.serving), a 120 s timeout, 30 s to finish requests on shutdown.
+        command = [bin_path("gunicorn"), "--workers", str(self.workers), "--worker-class", SERVE_WORKER_CLASS,
+                   "--timeout", str(self.timeout or 120), "--bind", f"127.0.0.1:{self.port}",
                    "--graceful-timeout", "30"]
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen([*command, "wsgi:app"], cwd=ROOT, env=env, stdout=self.log,
