@@ -2,8 +2,8 @@
 
 A sync worker serves one request at a time on one thread: nothing hands a request from an
 accepting thread to a pool thread, and no sibling thread competes for the GIL. Eight annotators
-saving through 4 workers on 2 cores: 502-805 saves/s over 19 runs, against 442-529 in 5 runs of
-the threaded worker (4 threads each) alternating with the first of them on the same machine.
+saving through 4 workers on 2 cores: 502-805 saves/s in 10 runs, against 442-529 in 5 runs of the
+threaded worker (4 threads each) alternating with the first sync runs on the same machine.
 
 What the threaded worker had over it is its heartbeat. gunicorn's master kills a worker that has
 not signalled within ``--timeout`` seconds, and a sync worker signals only between requests, so
