@@ -25,6 +25,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tests.pgserver import PostgresServer, free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -148,8 +150,6 @@ class PostgresBackend(Backend):
     name, label = "postgresql", "PostgreSQL"
 
     def __init__(self) -> None:
-        from tests.pgserver import PostgresServer
-
         self.server = PostgresServer()
         self.server.start()
         self.admin = sa.create_engine(self.server.url("postgres"), isolation_level="AUTOCOMMIT")
@@ -308,12 +308,6 @@ class StatementCounter:
 # ------------------------------------------------------------------------------------------
 # A gunicorn server as `make serve` starts it
 # ------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def children(pid: int) -> list[int]:

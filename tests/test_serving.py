@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from app.serving import beating_while_streaming
+from tests.pgserver import free_port
 from tests.streaming_app import LINES, STEP_S
 
 REPO = Path(__file__).resolve().parent.parent
@@ -81,14 +82,17 @@ def test_a_file_for_the_servers_file_wrapper_is_passed_through() -> None:
     assert wrapped is file
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def test_the_benchmarks_run_the_worker_class_of_make_serve() -> None:
+    """bench/ measures `make serve`; its gunicorn command must not drift from the Makefile's."""
+    from bench.common import SERVE_WORKER_CLASS
+
+    recipe = (REPO / "Makefile").read_text(encoding="utf-8").split("\nserve:", 1)[1].split("\n\n", 1)[0]
+    assert f"--worker-class {SERVE_WORKER_CLASS} " in recipe
+    assert "--threads" not in recipe
 
 
 def _start(worker_class: str) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class", worker_class,
          "--timeout", str(TIMEOUT_S), "--graceful-timeout", "30", "--bind", f"127.0.0.1:{port}",
